@@ -1,0 +1,275 @@
+//! The softmax function $\varsigma$, its normalizer in log space
+//! (log-sum-exp), and log-softmax.
+//!
+//! ```math
+//! y_c = \varsigma(\mathbf z)_c = \frac{e^{z_c}}{\sum_{d=1}^C e^{z_d}}
+//! ```
+//!
+//! The stable forms subtract $m = \max_d z_d$ first. This changes nothing
+//! mathematically, since $\varsigma(\mathbf z - m\mathbf 1) = \varsigma(\mathbf z)$,
+//! but keeps every exponent $\le 0$, so no `e^{z}` overflows.
+//!
+//! **Infinite logits.** `-inf` logits get probability 0. If any logit is `+inf`,
+//! the `+inf` logits share the whole mass equally (the limit of equal logits
+//! growing without bound): `[+inf, 0] → [1, 0]`. If every logit is `-inf`, the
+//! normalizer is 0 and the functions return [`Error::AllNegativeInfinity`].
+
+use crate::{Error, Result, Scalar, check};
+use num_traits::Float;
+
+/// The largest logit, after checking the logits; errors if every logit is `-inf`.
+fn max_logit<T: Float>(z: &[T]) -> Result<T> {
+    check::logits(z)?;
+    let m = z.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
+    if m == T::neg_infinity() {
+        return Err(Error::AllNegativeInfinity { len: z.len() });
+    }
+    Ok(m)
+}
+
+/// Share the mass equally among the `+inf` logits (called when the maximum is `+inf`).
+fn infinite_softmax_into<T: Float>(z: &[T], out: &mut [T]) {
+    let count = z
+        .iter()
+        .filter(|x| x.is_infinite())
+        .filter(|&&x| x > T::zero())
+        .fold(T::zero(), |n, _| n + T::one());
+    for (o, &x) in out.iter_mut().zip(z) {
+        *o = if x == T::infinity() {
+            count.recip()
+        } else {
+            T::zero()
+        };
+    }
+}
+
+// ANCHOR: softmax_into
+/// The stable softmax, written into `out`: $y_c = e^{z_c - m} / \sum_d e^{z_d - m}$
+/// with $m = \max_d z_d$.
+///
+/// ```math
+/// \varsigma(\mathbf z)_c = \frac{e^{z_c}}{\sum_{d=1}^C e^{z_d}}
+///                        = \frac{e^{z_c - m}}{\sum_{d=1}^C e^{z_d - m}}
+/// ```
+///
+/// Allocates nothing. Errors: empty `z`, `out` of another length, a NaN logit,
+/// or every logit `-inf` (see the [module docs](self) for infinite logits).
+///
+/// ```
+/// use softmax_cross_entropy::softmax::softmax_into;
+/// let mut y = [0.0_f32; 3];
+/// softmax_into(&[1e4_f32, 1e4, -1e4], &mut y)?;
+/// assert_eq!(y, [0.5, 0.5, 0.0]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn softmax_into<T: Float>(z: &[T], out: &mut [T]) -> Result<()> {
+    check::same_len("outputs", z.len(), out.len())?;
+    let m = max_logit(z)?;
+    if m == T::infinity() {
+        infinite_softmax_into(z, out);
+        return Ok(());
+    }
+    let mut sum = T::zero();
+    for (o, &x) in out.iter_mut().zip(z) {
+        *o = (x - m).exp();
+        sum = sum + *o;
+    }
+    for o in out.iter_mut() {
+        *o = *o / sum;
+    }
+    Ok(())
+}
+// ANCHOR_END: softmax_into
+
+// ANCHOR: softmax
+/// The stable softmax $\varsigma(\mathbf z)$ as a new vector; see [`softmax_into`].
+///
+/// ```math
+/// y_c = \varsigma(\mathbf z)_c = \frac{e^{z_c}}{\sum_{d=1}^C e^{z_d}}
+/// ```
+///
+/// ```
+/// use softmax_cross_entropy::softmax::softmax;
+/// let y = softmax(&[0.0_f64, 2.0_f64.ln()])?; // e^z = [1, 2]
+/// approx::assert_relative_eq!(y.as_slice(), [1.0 / 3.0, 2.0 / 3.0].as_slice(), max_relative = 4.0 * f64::EPSILON);
+/// assert_eq!(softmax(&[f64::INFINITY, 0.0])?, vec![1.0, 0.0]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn softmax<T: Float>(z: &[T]) -> Result<Vec<T>> {
+    let mut y = vec![T::zero(); z.len()];
+    softmax_into(z, &mut y)?;
+    Ok(y)
+}
+// ANCHOR_END: softmax
+
+// ANCHOR: softmax_naive
+/// The source's formula taken literally, `np.exp(z) / np.sum(np.exp(z))`,
+/// with no shift: kept to show where it fails.
+///
+/// ```math
+/// y_c = \frac{e^{z_c}}{\sum_{d=1}^C e^{z_d}}
+/// ```
+///
+/// Where NumPy returns `nan` (for `z_c ≳ 709.78` in `f64`, `88.72` in `f32`,
+/// `e^{z}` is `inf` and `inf/inf` is NaN), this function returns
+/// [`Error::Overflow`]; where every exponential underflows to 0 it returns
+/// [`Error::Underflow`]. Use [`softmax`] instead.
+///
+/// ```
+/// use softmax_cross_entropy::{Error, softmax::softmax_naive};
+/// assert!(softmax_naive(&[1.0_f64, 2.0]).is_ok());
+/// assert_eq!(softmax_naive(&[1000.0_f64, 0.0]), Err(Error::Overflow { index: 0, value: 1000.0 }));
+/// ```
+pub fn softmax_naive<T: Float>(z: &[T]) -> Result<Vec<T>> {
+    check::logits(z)?;
+    let mut sum = T::zero();
+    let mut y = Vec::with_capacity(z.len());
+    for (index, &x) in z.iter().enumerate() {
+        let e = x.exp();
+        sum = sum + e;
+        if sum.is_infinite() {
+            return Err(Error::Overflow {
+                index,
+                value: check::value(x),
+            });
+        }
+        y.push(e);
+    }
+    if sum == T::zero() {
+        return Err(Error::Underflow { len: z.len() });
+    }
+    Ok(y.into_iter().map(|e| e / sum).collect())
+}
+// ANCHOR_END: softmax_naive
+
+// ANCHOR: softmax_from_exponentials
+/// Softmax written in terms of the exponentials $a_d = e^{z_d} > 0$:
+/// $y_c = a_c / \sum_d a_d$.
+///
+/// This is the form in which the book checks algebraic steps exactly, with
+/// rational $a_d$. Errors: empty input, or an $a_d$ that is NaN or not
+/// strictly positive.
+///
+/// ```math
+/// y_c = \frac{a_c}{\sum_{d=1}^C a_d}, \qquad a_d = e^{z_d}
+/// ```
+///
+/// ```
+/// use num_rational::Ratio;
+/// use softmax_cross_entropy::softmax::softmax_from_exponentials;
+/// let a = [Ratio::from_integer(1_i128), Ratio::from_integer(3)];
+/// assert_eq!(softmax_from_exponentials(&a)?, vec![Ratio::new(1, 4), Ratio::new(3, 4)]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn softmax_from_exponentials<T: Scalar>(a: &[T]) -> Result<Vec<T>> {
+    exponentials(a)?;
+    let sum = a.iter().fold(T::zero(), |s, &x| s + x);
+    Ok(a.iter().map(|&x| x / sum).collect())
+}
+// ANCHOR_END: softmax_from_exponentials
+
+/// Check exponentials $a_d = e^{z_d}$: non-empty, each strictly positive.
+pub(crate) fn exponentials<T: Scalar>(a: &[T]) -> Result<()> {
+    check::non_empty("exponentials", a)?;
+    for (index, &x) in a.iter().enumerate() {
+        if check::is_nan(x) {
+            return Err(Error::NotANumber {
+                what: "exponential",
+                index,
+            });
+        }
+        if x <= T::zero() {
+            return Err(Error::NotPositive {
+                what: "exponential",
+                index,
+                value: check::value(x),
+            });
+        }
+    }
+    Ok(())
+}
+
+// ANCHOR: log_sum_exp
+/// The logarithm of the softmax normalizer, computed stably:
+///
+/// ```math
+/// \log \sum_{d=1}^C e^{z_d} = m + \log \sum_{d=1}^C e^{z_d - m}, \qquad m = \max_d z_d
+/// ```
+///
+/// Finite for every finite input: the sum lies in $[1, C]$, so its logarithm in
+/// $[0, \log C]$. Returns `+inf` if a logit is `+inf`; errors on empty input,
+/// NaN, or all logits `-inf`.
+///
+/// ```
+/// use softmax_cross_entropy::softmax::log_sum_exp;
+/// assert_eq!(log_sum_exp(&[f64::MAX, f64::MAX])?, f64::MAX); // MAX + ln 2 rounds to MAX
+/// approx::assert_relative_eq!(log_sum_exp(&[0.0_f64, 0.0])?, 2.0_f64.ln(), max_relative = f64::EPSILON);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn log_sum_exp<T: Float>(z: &[T]) -> Result<T> {
+    let m = max_logit(z)?;
+    if m == T::infinity() {
+        return Ok(m);
+    }
+    let sum = z.iter().fold(T::zero(), |s, &x| s + (x - m).exp());
+    Ok(m + sum.ln())
+}
+// ANCHOR_END: log_sum_exp
+
+// ANCHOR: log_softmax_into
+/// The stable log-softmax, written into `out`:
+///
+/// ```math
+/// \log \varsigma(\mathbf z)_c = z_c - \log \sum_{d} e^{z_d}
+///                             = (z_c - m) - \log \sum_{d} e^{z_d - m}
+/// ```
+///
+/// Each entry is finite for finite input unless $z_c - m$ itself is below
+/// `-MAX` (logits of opposite sign near the float limits), where the exact
+/// value is not representable and the result is `-inf`. A `-inf` logit gives
+/// `-inf`. Errors as [`softmax_into`].
+///
+/// ```
+/// use softmax_cross_entropy::softmax::log_softmax_into;
+/// let mut out = [0.0_f64; 2];
+/// log_softmax_into(&[800.0, 0.0], &mut out)?; // softmax gives [1, e^-800 = 0]
+/// assert_eq!(out[1], -800.0); // but its logarithm is still exact
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn log_softmax_into<T: Float>(z: &[T], out: &mut [T]) -> Result<()> {
+    check::same_len("outputs", z.len(), out.len())?;
+    let m = max_logit(z)?;
+    if m == T::infinity() {
+        infinite_softmax_into(z, out);
+        for o in out.iter_mut() {
+            *o = o.ln();
+        }
+        return Ok(());
+    }
+    let log_sum = z.iter().fold(T::zero(), |s, &x| s + (x - m).exp()).ln();
+    for (o, &x) in out.iter_mut().zip(z) {
+        *o = (x - m) - log_sum;
+    }
+    Ok(())
+}
+// ANCHOR_END: log_softmax_into
+
+// ANCHOR: log_softmax
+/// The stable log-softmax as a new vector; see [`log_softmax_into`].
+///
+/// ```math
+/// \log y_c = z_c - \log \sum_{d=1}^C e^{z_d}
+/// ```
+///
+/// ```
+/// use softmax_cross_entropy::softmax::log_softmax;
+/// let ls = log_softmax(&[0.0_f64, 0.0])?;
+/// approx::assert_relative_eq!(ls[0], -(2.0_f64.ln()), max_relative = f64::EPSILON);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn log_softmax<T: Float>(z: &[T]) -> Result<Vec<T>> {
+    let mut out = vec![T::zero(); z.len()];
+    log_softmax_into(z, &mut out)?;
+    Ok(out)
+}
+// ANCHOR_END: log_softmax
