@@ -1,1 +1,234 @@
-//! (being written)
+//! The cross-entropy of a batch of $N$ samples and its gradient.
+//!
+//! A batch is stored row-major: sample $i$ is the row
+//! `data[i * C .. (i + 1) * C]` of a slice of length $N \times C$.
+//!
+//! ```math
+//! \xi(T, Y) = \sum_{i=1}^N \xi(\mathbf t_i, \mathbf y_i)
+//!           = -\sum_{i=1}^N \sum_{c=1}^C t_{ic} \log y_{ic}
+//! ```
+//!
+//! Errors name the sample: [`crate::Error::InSample`] wraps the error of the
+//! offending row.
+
+use crate::cross_entropy::{
+    cross_entropy, cross_entropy_from_logits, cross_entropy_from_logits_class,
+};
+use crate::gradient::cross_entropy_gradient_from_logits_into;
+use crate::{Result, check};
+use num_traits::Float;
+
+/// How the per-sample losses of a batch are combined.
+///
+/// ```
+/// use softmax_cross_entropy::batch::{Reduction, batch_cross_entropy};
+/// let y = [0.5_f64, 0.5, 0.5, 0.5];
+/// let t = [1.0_f64, 0.0, 0.0, 1.0];
+/// let sum = batch_cross_entropy(&y, &t, 2, Reduction::Sum)?;
+/// let mean = batch_cross_entropy(&y, &t, 2, Reduction::Mean)?;
+/// assert_eq!(sum, 2.0 * mean);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduction {
+    /// $\sum_{i=1}^N \xi_i$, the source's $\xi(T, Y)$.
+    Sum,
+    /// $\frac1N \sum_{i=1}^N \xi_i$, the usual training loss.
+    Mean,
+}
+
+/// The number $N$ as a scalar, counted exactly (no fallible cast).
+fn count<T: Float>(n: usize) -> T {
+    (0..n).fold(T::zero(), |c, _| c + T::one())
+}
+
+/// The factor that turns a per-sample value into its share of the reduced value.
+fn weight<T: Float>(rows: usize, reduction: Reduction) -> T {
+    match reduction {
+        Reduction::Sum => T::one(),
+        Reduction::Mean => count::<T>(rows).recip(),
+    }
+}
+
+/// Sum `loss(row_a, row_b)` over the rows of two batches and reduce.
+fn reduce_rows<T: Float>(
+    a: &[T],
+    b: &[T],
+    classes: usize,
+    reduction: Reduction,
+    loss: impl Fn(&[T], &[T]) -> Result<T>,
+) -> Result<T> {
+    let rows = check::batch_rows(a.len(), classes)?;
+    check::same_len("targets", a.len(), b.len())?;
+    let mut total = T::zero();
+    for (i, (row_a, row_b)) in a
+        .chunks_exact(classes)
+        .zip(b.chunks_exact(classes))
+        .enumerate()
+    {
+        total = total + loss(row_a, row_b).map_err(check::in_sample(i))?;
+    }
+    Ok(total * weight(rows, reduction))
+}
+
+// ANCHOR: batch_cross_entropy
+/// The batch cross-entropy of predicted distributions `y` against target
+/// distributions `t`, both row-major $N \times C$:
+///
+/// ```math
+/// \xi(T, Y) = \sum_{i=1}^N \xi(\mathbf t_i, \mathbf y_i)
+///           = -\sum_{i=1}^N \sum_{c=1}^C t_{ic} \log y_{ic}
+/// ```
+///
+/// divided by $N$ for [`Reduction::Mean`]. Errors: an empty batch, a length
+/// that is not a multiple of `classes` (or `classes == 0`), mismatched
+/// lengths, or any error of [`crate::cross_entropy::cross_entropy`] in a row,
+/// wrapped in [`crate::Error::InSample`].
+///
+/// ```
+/// use softmax_cross_entropy::batch::{Reduction, batch_cross_entropy};
+/// let y = [0.5_f64, 0.5, 0.25, 0.75];
+/// let t = [1.0_f64, 0.0, 0.0, 1.0];
+/// let expected = -(0.5_f64.ln() + 0.75_f64.ln());
+/// approx::assert_relative_eq!(batch_cross_entropy(&y, &t, 2, Reduction::Sum)?, expected, max_relative = 2.0 * f64::EPSILON);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn batch_cross_entropy<T: Float>(
+    y: &[T],
+    t: &[T],
+    classes: usize,
+    reduction: Reduction,
+) -> Result<T> {
+    reduce_rows(y, t, classes, reduction, cross_entropy)
+}
+// ANCHOR_END: batch_cross_entropy
+
+// ANCHOR: batch_cross_entropy_from_logits
+/// The batch cross-entropy from row-major logits `z` and target distributions
+/// `t`, each row through log-softmax:
+///
+/// ```math
+/// \xi(T, \varsigma(Z)) = -\sum_{i=1}^N \sum_{c=1}^C t_{ic} \log \varsigma(\mathbf z_i)_c
+/// ```
+///
+/// divided by $N$ for [`Reduction::Mean`]. Errors as [`batch_cross_entropy`],
+/// with the logit errors of [`crate::softmax::softmax`] for each row.
+///
+/// ```
+/// use softmax_cross_entropy::batch::{Reduction, batch_cross_entropy_from_logits};
+/// let z = [0.0_f64, 0.0, 0.0, 0.0];
+/// let t = [1.0_f64, 0.0, 0.0, 1.0];
+/// assert_eq!(batch_cross_entropy_from_logits(&z, &t, 2, Reduction::Mean)?, 2.0_f64.ln());
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn batch_cross_entropy_from_logits<T: Float>(
+    z: &[T],
+    t: &[T],
+    classes: usize,
+    reduction: Reduction,
+) -> Result<T> {
+    reduce_rows(z, t, classes, reduction, cross_entropy_from_logits)
+}
+// ANCHOR_END: batch_cross_entropy_from_logits
+
+// ANCHOR: batch_cross_entropy_from_logits_classes
+/// The batch cross-entropy from row-major logits `z` and one class label per
+/// sample:
+///
+/// ```math
+/// \xi = -\sum_{i=1}^N \log \varsigma(\mathbf z_i)_{k_i}
+/// ```
+///
+/// divided by $N$ for [`Reduction::Mean`]. Errors: as
+/// [`batch_cross_entropy_from_logits`], `labels.len() != N`, or a label `>= C`
+/// (wrapped in [`crate::Error::InSample`]).
+///
+/// ```
+/// use softmax_cross_entropy::batch::{Reduction, batch_cross_entropy_from_logits_classes};
+/// let z = [0.0_f64, 0.0, 0.0, 0.0];
+/// assert_eq!(batch_cross_entropy_from_logits_classes(&z, &[0, 1], 2, Reduction::Sum)?, 2.0 * 2.0_f64.ln());
+/// assert!(batch_cross_entropy_from_logits_classes(&z, &[0, 2], 2, Reduction::Sum).is_err());
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn batch_cross_entropy_from_logits_classes<T: Float>(
+    z: &[T],
+    labels: &[usize],
+    classes: usize,
+    reduction: Reduction,
+) -> Result<T> {
+    let rows = check::batch_rows(z.len(), classes)?;
+    check::same_len("labels", rows, labels.len())?;
+    let mut total = T::zero();
+    for (i, (row, &label)) in z.chunks_exact(classes).zip(labels).enumerate() {
+        total = total + cross_entropy_from_logits_class(row, label).map_err(check::in_sample(i))?;
+    }
+    Ok(total * weight(rows, reduction))
+}
+// ANCHOR_END: batch_cross_entropy_from_logits_classes
+
+// ANCHOR: batch_gradient_from_logits_into
+/// The gradient of [`batch_cross_entropy_from_logits`] with respect to every
+/// logit, written row-major into `out`:
+///
+/// ```math
+/// \frac{\partial \xi}{\partial Z} = \varsigma(Z) - T \;\;(\text{sum}),
+/// \qquad \frac{\varsigma(Z) - T}{N} \;\;(\text{mean})
+/// ```
+///
+/// Allocates nothing. Errors as [`batch_cross_entropy_from_logits`], or `out`
+/// of another length.
+///
+/// ```
+/// use softmax_cross_entropy::batch::{Reduction, batch_gradient_from_logits_into};
+/// let mut g = [0.0_f64; 4];
+/// batch_gradient_from_logits_into(&[0.0, 0.0, 0.0, 0.0], &[1.0, 0.0, 0.0, 1.0], 2, Reduction::Mean, &mut g)?;
+/// assert_eq!(g, [-0.25, 0.25, 0.25, -0.25]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn batch_gradient_from_logits_into<T: Float>(
+    z: &[T],
+    t: &[T],
+    classes: usize,
+    reduction: Reduction,
+    out: &mut [T],
+) -> Result<()> {
+    let rows = check::batch_rows(z.len(), classes)?;
+    check::same_len("targets", z.len(), t.len())?;
+    check::same_len("outputs", z.len(), out.len())?;
+    let w = weight::<T>(rows, reduction);
+    let batch = z.chunks_exact(classes).zip(t.chunks_exact(classes));
+    for (i, ((z_i, t_i), g_i)) in batch.zip(out.chunks_exact_mut(classes)).enumerate() {
+        cross_entropy_gradient_from_logits_into(z_i, t_i, g_i).map_err(check::in_sample(i))?;
+        for g in g_i.iter_mut() {
+            *g = *g * w;
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: batch_gradient_from_logits_into
+
+// ANCHOR: batch_gradient_from_logits
+/// The batch gradient as a new row-major vector; see [`batch_gradient_from_logits_into`].
+///
+/// ```math
+/// \frac{\partial \xi}{\partial Z} = \varsigma(Z) - T \;\;(\text{sum}),
+/// \qquad \frac{\varsigma(Z) - T}{N} \;\;(\text{mean})
+/// ```
+///
+/// ```
+/// use softmax_cross_entropy::batch::{Reduction, batch_gradient_from_logits};
+/// let g = batch_gradient_from_logits(&[0.0_f64, 0.0], &[0.0, 1.0], 2, Reduction::Sum)?;
+/// assert_eq!(g, vec![0.5, -0.5]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn batch_gradient_from_logits<T: Float>(
+    z: &[T],
+    t: &[T],
+    classes: usize,
+    reduction: Reduction,
+) -> Result<Vec<T>> {
+    let mut out = vec![T::zero(); z.len()];
+    batch_gradient_from_logits_into(z, t, classes, reduction, &mut out)?;
+    Ok(out)
+}
+// ANCHOR_END: batch_gradient_from_logits

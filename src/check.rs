@@ -143,7 +143,7 @@ pub(crate) fn batch_rows(len: usize, classes: usize) -> Result<usize> {
     if len == 0 {
         return Err(Error::Empty { what: "batch" });
     }
-    if classes == 0 || len % classes != 0 {
+    if classes == 0 || !len.is_multiple_of(classes) {
         return Err(Error::BatchShape { len, classes });
     }
     Ok(len / classes)

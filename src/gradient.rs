@@ -1,1 +1,316 @@
-//! (being written)
+//! The gradient of the cross-entropy with respect to the logits:
+//!
+//! ```math
+//! \frac{\partial \xi}{\partial z_i} = y_i \sum_{j=1}^C t_j - t_i
+//!   \;\overset{\sum_j t_j = 1}{=}\; y_i - t_i
+//! ```
+//!
+//! The familiar $\mathbf y - \mathbf t$ holds only for targets that sum to 1;
+//! [`cross_entropy_gradient_general`] is the formula without that assumption.
+//! The lines of the source's derivation are in [`steps`].
+
+use crate::{Result, Scalar, check, softmax::softmax_into};
+use num_traits::Float;
+
+// ANCHOR: cross_entropy_gradient_into
+/// The gradient $\mathbf y - \mathbf t$ for a target distribution, written into `out`:
+///
+/// ```math
+/// \frac{\partial \xi}{\partial z_i} = y_i - t_i
+/// ```
+///
+/// Allocates nothing. Errors: empty or mismatched slices, a probability
+/// outside $[0, 1]$, or targets that are not a distribution (the identity
+/// needs $\sum_j t_j = 1$; see [`crate::target_sum_tolerance`]).
+///
+/// ```
+/// use softmax_cross_entropy::gradient::cross_entropy_gradient_into;
+/// let mut g = [0.0_f64; 2];
+/// cross_entropy_gradient_into(&[0.25, 0.75], &[1.0, 0.0], &mut g)?;
+/// assert_eq!(g, [-0.75, 0.75]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn cross_entropy_gradient_into<T: Float>(y: &[T], t: &[T], out: &mut [T]) -> Result<()> {
+    check::probabilities(y)?;
+    check::same_len("targets", y.len(), t.len())?;
+    check::same_len("outputs", y.len(), out.len())?;
+    check::distribution(t)?;
+    for ((o, &y_i), &t_i) in out.iter_mut().zip(y).zip(t) {
+        *o = y_i - t_i;
+    }
+    Ok(())
+}
+// ANCHOR_END: cross_entropy_gradient_into
+
+// ANCHOR: cross_entropy_gradient
+/// The gradient $\mathbf y - \mathbf t$ as a new vector; see [`cross_entropy_gradient_into`].
+///
+/// ```math
+/// \nabla_{\mathbf z}\, \xi = \mathbf y - \mathbf t
+/// ```
+///
+/// ```
+/// use softmax_cross_entropy::gradient::cross_entropy_gradient;
+/// assert_eq!(cross_entropy_gradient(&[0.25_f64, 0.75], &[0.5, 0.5])?, vec![-0.25, 0.25]);
+/// assert!(cross_entropy_gradient(&[0.25_f64, 0.75], &[1.0, 1.0]).is_err()); // Σt = 2
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn cross_entropy_gradient<T: Float>(y: &[T], t: &[T]) -> Result<Vec<T>> {
+    let mut out = vec![T::zero(); y.len()];
+    cross_entropy_gradient_into(y, t, &mut out)?;
+    Ok(out)
+}
+// ANCHOR_END: cross_entropy_gradient
+
+// ANCHOR: cross_entropy_gradient_from_logits_into
+/// The gradient of [`crate::cross_entropy::cross_entropy_from_logits`] with
+/// respect to the logits, $\varsigma(\mathbf z) - \mathbf t$, written into `out`:
+///
+/// ```math
+/// \frac{\partial\, \xi(\mathbf t, \varsigma(\mathbf z))}{\partial z_i} = \varsigma(\mathbf z)_i - t_i
+/// ```
+///
+/// Uses `out` for the softmax, so it allocates nothing. Errors: as
+/// [`crate::softmax::softmax_into`], mismatched lengths, or targets that are
+/// not a distribution.
+///
+/// ```
+/// use softmax_cross_entropy::gradient::cross_entropy_gradient_from_logits_into;
+/// let mut g = [0.0_f64; 2];
+/// cross_entropy_gradient_from_logits_into(&[1000.0, 0.0], &[0.0, 1.0], &mut g)?;
+/// assert_eq!(g, [1.0, -1.0]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn cross_entropy_gradient_from_logits_into<T: Float>(
+    z: &[T],
+    t: &[T],
+    out: &mut [T],
+) -> Result<()> {
+    softmax_into(z, out)?;
+    check::same_len("targets", z.len(), t.len())?;
+    check::distribution(t)?;
+    for (o, &t_i) in out.iter_mut().zip(t) {
+        *o = *o - t_i;
+    }
+    Ok(())
+}
+// ANCHOR_END: cross_entropy_gradient_from_logits_into
+
+// ANCHOR: cross_entropy_gradient_from_logits
+/// The gradient $\varsigma(\mathbf z) - \mathbf t$ as a new vector; see
+/// [`cross_entropy_gradient_from_logits_into`].
+///
+/// ```math
+/// \nabla_{\mathbf z}\, \xi(\mathbf t, \varsigma(\mathbf z)) = \varsigma(\mathbf z) - \mathbf t
+/// ```
+///
+/// ```
+/// use softmax_cross_entropy::gradient::cross_entropy_gradient_from_logits;
+/// assert_eq!(cross_entropy_gradient_from_logits(&[0.0_f64, 0.0], &[0.0, 1.0])?, vec![0.5, -0.5]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn cross_entropy_gradient_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<Vec<T>> {
+    let mut out = vec![T::zero(); z.len()];
+    cross_entropy_gradient_from_logits_into(z, t, &mut out)?;
+    Ok(out)
+}
+// ANCHOR_END: cross_entropy_gradient_from_logits
+
+// ANCHOR: cross_entropy_gradient_general
+/// The gradient of $-\sum_j t_j \log \varsigma(\mathbf z)_j$ for any
+/// non-negative targets, without assuming they sum to 1:
+///
+/// ```math
+/// \frac{\partial \xi}{\partial z_i} = y_i \sum_{j=1}^C t_j - t_i
+/// ```
+///
+/// Generic over [`Scalar`], so the book checks it exactly. Errors: empty or
+/// mismatched slices, a probability outside $[0, 1]$, or a negative or NaN target.
+///
+/// ```
+/// use softmax_cross_entropy::gradient::cross_entropy_gradient_general;
+/// // Σt = 2: the gradient is 2y − t, not y − t.
+/// assert_eq!(cross_entropy_gradient_general(&[0.25_f64, 0.75], &[1.0, 1.0])?, vec![-0.5, 0.5]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn cross_entropy_gradient_general<T: Scalar>(y: &[T], t: &[T]) -> Result<Vec<T>> {
+    check::probabilities(y)?;
+    check::same_len("targets", y.len(), t.len())?;
+    check::nonnegative_targets(t)?;
+    let total = t.iter().fold(T::zero(), |s, &x| s + x);
+    Ok(y.iter()
+        .zip(t)
+        .map(|(&y_i, &t_i)| y_i * total - t_i)
+        .collect())
+}
+// ANCHOR_END: cross_entropy_gradient_general
+
+/// The lines of the source's derivation of $\partial \xi / \partial z_i$, from
+/// the chain rule down to $y_i - t_i$, each as a function of
+/// $(\mathbf y, \mathbf t, i)$.
+///
+/// ```math
+/// \begin{aligned}
+/// \frac{\partial \xi}{\partial z_i}
+///  &= -\sum_{j=1}^C \frac{t_j}{y_j} \frac{\partial y_j}{\partial z_i} \\
+///  &= -\frac{t_i}{y_i} y_i (1-y_i) - \sum_{j \neq i} \frac{t_j}{y_j} (-y_j y_i) \\
+///  &= -t_i + t_i y_i + \sum_{j \neq i} t_j y_i \\
+///  &= -t_i + \sum_{j=1}^C t_j y_i \\
+///  &= -t_i + y_i \sum_{j=1}^C t_j \\
+///  &= y_i - t_i \qquad \text{if } \textstyle\sum_j t_j = 1
+/// \end{aligned}
+/// ```
+///
+/// The first three lines divide by $y_j$, so they need $y_j > 0$ (true for
+/// every softmax output of finite logits). All are generic over [`Scalar`]:
+/// the book checks each consecutive pair exactly with rationals.
+pub mod steps {
+    use crate::jacobian::jacobian_element;
+    use crate::{Error, Result, Scalar, check};
+
+    /// Checks shared by every line; `positive` also requires every `y_j > 0`.
+    fn checked<T: Scalar>(y: &[T], t: &[T], i: usize, positive: bool) -> Result<()> {
+        check::probabilities(y)?;
+        check::same_len("targets", y.len(), t.len())?;
+        check::nonnegative_targets(t)?;
+        check::index("class", i, y.len())?;
+        let non_positive = y.iter().position(|&y_j| y_j <= T::zero());
+        if let (true, Some(index)) = (positive, non_positive) {
+            return Err(Error::NotPositive {
+                what: "probability",
+                index,
+                value: check::value(y[index]),
+            });
+        }
+        Ok(())
+    }
+
+    fn sum<T: Scalar>(terms: impl Iterator<Item = T>) -> T {
+        terms.fold(T::zero(), |s, x| s + x)
+    }
+
+    // ANCHOR: chain_rule
+    /// The chain rule through $\log$, with the softmax derivative
+    /// $\partial y_j / \partial z_i$ from [`crate::jacobian::jacobian_element`]:
+    ///
+    /// ```math
+    /// -\sum_{j=1}^C t_j \frac{1}{y_j} \frac{\partial y_j}{\partial z_i}
+    /// ```
+    ///
+    /// Errors: as [`cross_entropy_gradient_general`](super::cross_entropy_gradient_general),
+    /// `i` out of range, or a $y_j \le 0$.
+    ///
+    /// ```
+    /// use softmax_cross_entropy::gradient::steps::chain_rule;
+    /// assert_eq!(chain_rule(&[0.25_f64, 0.75], &[1.0, 0.0], 0)?, -0.75);
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn chain_rule<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
+        checked(y, t, i, true)?;
+        let mut total = T::zero();
+        for (j, (&y_j, &t_j)) in y.iter().zip(t).enumerate() {
+            total = total + t_j / y_j * jacobian_element(y, j, i)?;
+        }
+        Ok(T::zero() - total)
+    }
+    // ANCHOR_END: chain_rule
+
+    // ANCHOR: split_diagonal
+    /// The $j = i$ term split off and both derivatives substituted:
+    ///
+    /// ```math
+    /// -\frac{t_i}{y_i} y_i (1-y_i) - \sum_{j \neq i} \frac{t_j}{y_j} (-y_j y_i)
+    /// ```
+    ///
+    /// ```
+    /// use softmax_cross_entropy::gradient::steps::split_diagonal;
+    /// assert_eq!(split_diagonal(&[0.25_f64, 0.75], &[1.0, 0.0], 0)?, -0.75);
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn split_diagonal<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
+        checked(y, t, i, true)?;
+        let diagonal = t[i] / y[i] * (y[i] * (T::one() - y[i]));
+        let others = sum((0..y.len())
+            .filter(|&j| j != i)
+            .map(|j| t[j] / y[j] * (T::zero() - y[j] * y[i])));
+        Ok(T::zero() - diagonal - others)
+    }
+    // ANCHOR_END: split_diagonal
+
+    // ANCHOR: expanded
+    /// The fractions cancelled and the products expanded:
+    ///
+    /// ```math
+    /// -t_i + t_i y_i + \sum_{j \neq i} t_j y_i
+    /// ```
+    ///
+    /// ```
+    /// use softmax_cross_entropy::gradient::steps::expanded;
+    /// assert_eq!(expanded(&[0.25_f64, 0.75], &[1.0, 0.0], 0)?, -0.75);
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn expanded<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
+        checked(y, t, i, false)?;
+        let others = sum((0..y.len()).filter(|&j| j != i).map(|j| t[j] * y[i]));
+        Ok(T::zero() - t[i] + t[i] * y[i] + others)
+    }
+    // ANCHOR_END: expanded
+
+    // ANCHOR: merged
+    /// The $t_i y_i$ term merged back into the sum:
+    ///
+    /// ```math
+    /// -t_i + \sum_{j=1}^C t_j y_i
+    /// ```
+    ///
+    /// ```
+    /// use softmax_cross_entropy::gradient::steps::merged;
+    /// assert_eq!(merged(&[0.25_f64, 0.75], &[1.0, 0.0], 0)?, -0.75);
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn merged<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
+        checked(y, t, i, false)?;
+        Ok(T::zero() - t[i] + sum(t.iter().map(|&t_j| t_j * y[i])))
+    }
+    // ANCHOR_END: merged
+
+    // ANCHOR: factored
+    /// $y_i$ factored out of the sum:
+    ///
+    /// ```math
+    /// -t_i + y_i \sum_{j=1}^C t_j
+    /// ```
+    ///
+    /// ```
+    /// use softmax_cross_entropy::gradient::steps::factored;
+    /// assert_eq!(factored(&[0.25_f64, 0.75], &[1.0, 1.0], 0)?, -0.5); // Σt = 2
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn factored<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
+        checked(y, t, i, false)?;
+        Ok(T::zero() - t[i] + y[i] * sum(t.iter().copied()))
+    }
+    // ANCHOR_END: factored
+
+    // ANCHOR: normalized
+    /// The last line, which substitutes $\sum_j t_j = 1$ (the step the source
+    /// does not state):
+    ///
+    /// ```math
+    /// y_i - t_i
+    /// ```
+    ///
+    /// It equals [`factored`] only when the targets sum to 1; this function
+    /// does not check that, so that the book can show the difference.
+    ///
+    /// ```
+    /// use softmax_cross_entropy::gradient::steps::normalized;
+    /// assert_eq!(normalized(&[0.25_f64, 0.75], &[1.0, 1.0], 0)?, -0.75); // ≠ −0.5 above
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn normalized<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
+        checked(y, t, i, false)?;
+        Ok(y[i] - t[i])
+    }
+    // ANCHOR_END: normalized
+}

@@ -1,1 +1,348 @@
-//! (being written)
+//! The derivative of softmax: its elements, the whole Jacobian matrix, and the
+//! vector–Jacobian product.
+//!
+//! ```math
+//! \frac{\partial y_i}{\partial z_j} =
+//! \begin{cases} y_i (1 - y_i) & i = j \\ -y_i y_j & i \neq j \end{cases}
+//! \qquad\text{i.e.}\qquad
+//! J = \operatorname{diag}(\mathbf y) - \mathbf y \mathbf y^\top
+//! ```
+//!
+//! Everything here is algebra in $\mathbf y = \varsigma(\mathbf z)$, so it is
+//! generic over [`Scalar`] and runs on exact rationals. The probabilities are
+//! checked to lie in $[0, 1]$; that they sum to 1 is the caller's promise
+//! (they come from [`crate::softmax::softmax`]).
+//!
+//! The intermediate expressions of the source's quotient-rule derivation are
+//! in [`steps`].
+
+use crate::{Error, Result, Scalar, check};
+
+// ANCHOR: softmax_derivative_same
+/// The diagonal derivative, $i = j$:
+///
+/// ```math
+/// \frac{\partial y_i}{\partial z_i} = y_i (1 - y_i)
+/// ```
+///
+/// Errors if `y_i` is NaN or outside $[0, 1]$.
+///
+/// ```
+/// use softmax_cross_entropy::jacobian::softmax_derivative_same;
+/// assert_eq!(softmax_derivative_same(0.25_f64)?, 0.1875);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn softmax_derivative_same<T: Scalar>(y_i: T) -> Result<T> {
+    check::probability("probability", 0, y_i)?;
+    Ok(y_i * (T::one() - y_i))
+}
+// ANCHOR_END: softmax_derivative_same
+
+// ANCHOR: softmax_derivative_cross
+/// The off-diagonal derivative, $i \neq j$:
+///
+/// ```math
+/// \frac{\partial y_i}{\partial z_j} = -y_i y_j
+/// ```
+///
+/// Errors if either probability is NaN or outside $[0, 1]$ (index 0 is `y_i`,
+/// index 1 is `y_j`).
+///
+/// ```
+/// use softmax_cross_entropy::jacobian::softmax_derivative_cross;
+/// assert_eq!(softmax_derivative_cross(0.25_f64, 0.5)?, -0.125);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn softmax_derivative_cross<T: Scalar>(y_i: T, y_j: T) -> Result<T> {
+    check::probability("probability", 0, y_i)?;
+    check::probability("probability", 1, y_j)?;
+    Ok(T::zero() - y_i * y_j)
+}
+// ANCHOR_END: softmax_derivative_cross
+
+// ANCHOR: jacobian_element
+/// One element $\partial y_i / \partial z_j$ of the Jacobian, choosing the
+/// $i = j$ or $i \neq j$ formula.
+///
+/// ```math
+/// J_{ij} = \frac{\partial y_i}{\partial z_j} = y_i (\delta_{ij} - y_j)
+/// ```
+///
+/// Errors: empty `y`, an entry outside $[0, 1]$, or `i`/`j` out of range.
+///
+/// ```
+/// use softmax_cross_entropy::jacobian::jacobian_element;
+/// let y = [0.25_f64, 0.75];
+/// assert_eq!(jacobian_element(&y, 0, 0)?, 0.1875);
+/// assert_eq!(jacobian_element(&y, 0, 1)?, -0.1875);
+/// assert!(jacobian_element(&y, 2, 0).is_err());
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn jacobian_element<T: Scalar>(y: &[T], i: usize, j: usize) -> Result<T> {
+    check::probabilities(y)?;
+    check::index("row", i, y.len())?;
+    check::index("column", j, y.len())?;
+    if i == j {
+        softmax_derivative_same(y[i])
+    } else {
+        softmax_derivative_cross(y[i], y[j])
+    }
+}
+// ANCHOR_END: jacobian_element
+
+// ANCHOR: jacobian_into
+/// The full Jacobian in matrix form, written row-major into `out` (length $C^2$):
+///
+/// ```math
+/// J = \operatorname{diag}(\mathbf y) - \mathbf y \mathbf y^\top,
+/// \qquad J_{ij} = [i = j]\, y_i - y_i y_j
+/// ```
+///
+/// Allocates nothing. Errors: empty `y`, an entry outside $[0, 1]$, or `out`
+/// not of length $C^2$.
+///
+/// ```
+/// use softmax_cross_entropy::jacobian::jacobian_into;
+/// let mut j = [0.0_f64; 4];
+/// jacobian_into(&[0.5, 0.5], &mut j)?;
+/// assert_eq!(j, [0.25, -0.25, -0.25, 0.25]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn jacobian_into<T: Scalar>(y: &[T], out: &mut [T]) -> Result<()> {
+    check::probabilities(y)?;
+    let c = y.len();
+    check::same_len("Jacobian entries", c * c, out.len())?;
+    for (i, row) in out.chunks_exact_mut(c).enumerate() {
+        for (j, entry) in row.iter_mut().enumerate() {
+            let diagonal = if i == j { y[i] } else { T::zero() };
+            *entry = diagonal - y[i] * y[j];
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: jacobian_into
+
+// ANCHOR: jacobian
+/// The full Jacobian $\operatorname{diag}(\mathbf y) - \mathbf y \mathbf y^\top$
+/// as a new row-major $C \times C$ vector; see [`jacobian_into`].
+///
+/// ```math
+/// J = \operatorname{diag}(\mathbf y) - \mathbf y \mathbf y^\top
+/// ```
+///
+/// ```
+/// use softmax_cross_entropy::jacobian::jacobian;
+/// let j = jacobian(&[0.25_f64, 0.75])?;
+/// assert_eq!(j, vec![0.1875, -0.1875, -0.1875, 0.1875]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn jacobian<T: Scalar>(y: &[T]) -> Result<Vec<T>> {
+    let mut out = vec![T::zero(); y.len() * y.len()];
+    jacobian_into(y, &mut out)?;
+    Ok(out)
+}
+// ANCHOR_END: jacobian
+
+// ANCHOR: vector_jacobian_product_into
+/// The vector–Jacobian product $\mathbf v^\top J$ without forming $J$, written
+/// into `out`:
+///
+/// ```math
+/// (\mathbf v^\top J)_j = \sum_i v_i\, y_i (\delta_{ij} - y_j)
+///                      = y_j \bigl(v_j - \langle \mathbf v, \mathbf y \rangle\bigr)
+/// ```
+///
+/// $J$ is symmetric, so this is also $J \mathbf v$. $O(C)$ time, no
+/// allocation. Errors: empty `y`, an entry of `y` outside $[0, 1]$, a NaN in
+/// `v`, or lengths that differ.
+///
+/// ```
+/// use softmax_cross_entropy::jacobian::vector_jacobian_product_into;
+/// let mut out = [0.0_f64; 2];
+/// vector_jacobian_product_into(&[0.5, 0.5], &[1.0, 0.0], &mut out)?;
+/// assert_eq!(out, [0.25, -0.25]); // the first row of J
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn vector_jacobian_product_into<T: Scalar>(y: &[T], v: &[T], out: &mut [T]) -> Result<()> {
+    check::probabilities(y)?;
+    check::same_len("vector entries", y.len(), v.len())?;
+    check::same_len("outputs", y.len(), out.len())?;
+    if let Some(index) = v.iter().position(|&x| check::is_nan(x)) {
+        return Err(Error::NotANumber {
+            what: "vector entry",
+            index,
+        });
+    }
+    let dot = y.iter().zip(v).fold(T::zero(), |s, (&a, &b)| s + a * b);
+    for ((o, &y_j), &v_j) in out.iter_mut().zip(y).zip(v) {
+        *o = y_j * (v_j - dot);
+    }
+    Ok(())
+}
+// ANCHOR_END: vector_jacobian_product_into
+
+// ANCHOR: vector_jacobian_product
+/// The vector–Jacobian product $\mathbf y \odot (\mathbf v - \langle \mathbf v,
+/// \mathbf y\rangle \mathbf 1)$ as a new vector; see [`vector_jacobian_product_into`].
+///
+/// ```math
+/// \mathbf v^\top J = \mathbf y \odot \bigl(\mathbf v - \langle \mathbf v, \mathbf y \rangle \mathbf 1\bigr)
+/// ```
+///
+/// ```
+/// use softmax_cross_entropy::jacobian::vector_jacobian_product;
+/// assert_eq!(vector_jacobian_product(&[0.25_f64, 0.75], &[0.0, 1.0])?, vec![-0.1875, 0.1875]);
+/// # Ok::<(), softmax_cross_entropy::Error>(())
+/// ```
+pub fn vector_jacobian_product<T: Scalar>(y: &[T], v: &[T]) -> Result<Vec<T>> {
+    let mut out = vec![T::zero(); y.len()];
+    vector_jacobian_product_into(y, v, &mut out)?;
+    Ok(out)
+}
+// ANCHOR_END: vector_jacobian_product
+
+/// The intermediate expressions of the source's derivation of
+/// $\partial y_i / \partial z_j$, written in terms of the exponentials
+/// $a_d = e^{z_d} > 0$ and $\Sigma_C = \sum_d a_d$.
+///
+/// In these variables every step after the quotient rule is a rational
+/// identity, which the book checks exactly with rational `a`.
+///
+/// ```math
+/// \frac{\partial y_i}{\partial z_i}
+///   = \frac{a_i \Sigma_C - a_i a_i}{\Sigma_C^2}
+///   = \frac{a_i}{\Sigma_C} \frac{\Sigma_C - a_i}{\Sigma_C}
+///   = \frac{a_i}{\Sigma_C} \Bigl(1 - \frac{a_i}{\Sigma_C}\Bigr)
+///   = y_i (1 - y_i)
+/// ```
+///
+/// ```math
+/// \frac{\partial y_i}{\partial z_j}
+///   = \frac{0 - a_i a_j}{\Sigma_C^2}
+///   = -\frac{a_i}{\Sigma_C} \frac{a_j}{\Sigma_C}
+///   = -y_i y_j \qquad (i \neq j)
+/// ```
+pub mod steps {
+    use crate::softmax::exponentials;
+    use crate::{Error, Result, Scalar, check};
+
+    fn sum<T: Scalar>(a: &[T]) -> T {
+        a.iter().fold(T::zero(), |s, &x| s + x)
+    }
+
+    fn checked<T: Scalar>(a: &[T], i: usize) -> Result<T> {
+        exponentials(a)?;
+        check::index("row", i, a.len())?;
+        Ok(sum(a))
+    }
+
+    fn checked_off_diagonal<T: Scalar>(a: &[T], i: usize, j: usize) -> Result<T> {
+        let s = checked(a, i)?;
+        check::index("column", j, a.len())?;
+        if i == j {
+            return Err(Error::DiagonalIndex { index: i });
+        }
+        Ok(s)
+    }
+
+    // ANCHOR: diagonal_quotient_rule
+    /// The quotient rule applied to $e^{z_i} / \Sigma_C$, using
+    /// $\partial \Sigma_C / \partial z_i = e^{z_i}$:
+    ///
+    /// ```math
+    /// \frac{\partial}{\partial z_i} \frac{e^{z_i}}{\Sigma_C}
+    ///   = \frac{e^{z_i}\Sigma_C - e^{z_i}e^{z_i}}{\Sigma_C^2}
+    ///   = \frac{a_i \Sigma_C - a_i a_i}{\Sigma_C^2}
+    /// ```
+    ///
+    /// Errors: empty `a`, an $a_d \le 0$, or `i` out of range.
+    ///
+    /// ```
+    /// use softmax_cross_entropy::jacobian::steps::diagonal_quotient_rule;
+    /// assert_eq!(diagonal_quotient_rule(&[1.0_f64, 3.0], 0)?, 3.0 / 16.0);
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn diagonal_quotient_rule<T: Scalar>(a: &[T], i: usize) -> Result<T> {
+        let s = checked(a, i)?;
+        Ok((a[i] * s - a[i] * a[i]) / (s * s))
+    }
+    // ANCHOR_END: diagonal_quotient_rule
+
+    // ANCHOR: diagonal_factored
+    /// The quotient split into two factors:
+    ///
+    /// ```math
+    /// \frac{a_i}{\Sigma_C} \cdot \frac{\Sigma_C - a_i}{\Sigma_C}
+    /// ```
+    ///
+    /// ```
+    /// use softmax_cross_entropy::jacobian::steps::diagonal_factored;
+    /// assert_eq!(diagonal_factored(&[1.0_f64, 3.0], 0)?, 0.25 * 0.75);
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn diagonal_factored<T: Scalar>(a: &[T], i: usize) -> Result<T> {
+        let s = checked(a, i)?;
+        Ok((a[i] / s) * ((s - a[i]) / s))
+    }
+    // ANCHOR_END: diagonal_factored
+
+    // ANCHOR: diagonal_complement
+    /// The second factor written as a complement:
+    ///
+    /// ```math
+    /// \frac{a_i}{\Sigma_C} \Bigl(1 - \frac{a_i}{\Sigma_C}\Bigr)
+    /// ```
+    ///
+    /// ```
+    /// use softmax_cross_entropy::jacobian::steps::diagonal_complement;
+    /// assert_eq!(diagonal_complement(&[1.0_f64, 3.0], 1)?, 0.75 * 0.25);
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn diagonal_complement<T: Scalar>(a: &[T], i: usize) -> Result<T> {
+        let s = checked(a, i)?;
+        Ok((a[i] / s) * (T::one() - a[i] / s))
+    }
+    // ANCHOR_END: diagonal_complement
+
+    // ANCHOR: off_diagonal_quotient_rule
+    /// The quotient rule for $i \neq j$, where the numerator $e^{z_i}$ does not
+    /// depend on $z_j$:
+    ///
+    /// ```math
+    /// \frac{\partial}{\partial z_j} \frac{e^{z_i}}{\Sigma_C}
+    ///   = \frac{0 \cdot \Sigma_C - e^{z_i}e^{z_j}}{\Sigma_C^2}
+    ///   = \frac{0 - a_i a_j}{\Sigma_C^2}
+    /// ```
+    ///
+    /// Errors as [`diagonal_quotient_rule`], and [`Error::DiagonalIndex`] if `i == j`.
+    ///
+    /// ```
+    /// use softmax_cross_entropy::jacobian::steps::off_diagonal_quotient_rule;
+    /// assert_eq!(off_diagonal_quotient_rule(&[1.0_f64, 3.0], 0, 1)?, -3.0 / 16.0);
+    /// assert!(off_diagonal_quotient_rule(&[1.0_f64, 3.0], 1, 1).is_err());
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn off_diagonal_quotient_rule<T: Scalar>(a: &[T], i: usize, j: usize) -> Result<T> {
+        let s = checked_off_diagonal(a, i, j)?;
+        Ok((T::zero() - a[i] * a[j]) / (s * s))
+    }
+    // ANCHOR_END: off_diagonal_quotient_rule
+
+    // ANCHOR: off_diagonal_product
+    /// The quotient split into the product of two softmax outputs:
+    ///
+    /// ```math
+    /// -\frac{a_i}{\Sigma_C} \frac{a_j}{\Sigma_C}
+    /// ```
+    ///
+    /// ```
+    /// use softmax_cross_entropy::jacobian::steps::off_diagonal_product;
+    /// assert_eq!(off_diagonal_product(&[1.0_f64, 3.0], 1, 0)?, -0.75 * 0.25);
+    /// # Ok::<(), softmax_cross_entropy::Error>(())
+    /// ```
+    pub fn off_diagonal_product<T: Scalar>(a: &[T], i: usize, j: usize) -> Result<T> {
+        let s = checked_off_diagonal(a, i, j)?;
+        Ok(T::zero() - (a[i] / s) * (a[j] / s))
+    }
+    // ANCHOR_END: off_diagonal_product
+}
