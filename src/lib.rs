@@ -16,6 +16,7 @@
 //! | [`batch`] | $\xi(T, Y) = \sum_i \xi(\mathbf t_i, \mathbf y_i)$ with sum and mean reductions |
 //! | [`gradient`] | $\partial \xi / \partial \mathbf z = \mathbf y - \mathbf t$ |
 //! | [`logistic`] | $\sigma(z)$, $\sigma(1-\sigma)$, binary cross-entropy, the two-class reduction |
+//! | [`verify`] | central finite differences and forward-mode automatic differentiation, to check the derivatives |
 //!
 //! Functions that need `exp` or `log` are generic over [`num_traits::Float`]
 //! (`f32`, `f64`, and forward-mode dual numbers such as `autodiff::F1`). The
@@ -45,6 +46,7 @@ pub mod jacobian;
 pub mod likelihood;
 pub mod logistic;
 pub mod softmax;
+pub mod verify;
 
 pub use check::target_sum_tolerance;
 pub use error::{Error, Result};

@@ -1,4 +1,236 @@
-//! `cargo xtask`: the repository's chores (being written).
-fn main() {
-    eprintln!("cargo xtask: nothing here yet");
+//! `cargo xtask`: the book's and the repository's chores.
+//!
+//! No dependencies, so that it compiles in seconds. Every expected failure
+//! (a tool missing, a command failing, a broken link) is reported as a
+//! message and a non-zero exit code, never as a panic.
+
+mod book;
+mod checks;
+mod html;
+mod tools;
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  book [--open]        install the pinned tools if needed, build the book into
+                       target/book/, check its links and that it references no
+                       external host, print the path of index.html
+                       (--open: also open it in a browser, if there is one)
+  book --serve [ARGS]  `mdbook serve` with the pinned tools (ARGS go to mdbook)
+  book-test            build the crate and its dev-dependencies into
+                       target/book-test/, then
+                       `mdbook test -L target/book-test/debug/deps`
+  tools                only install the pinned tools into target/tools/
+  check-links          check the links of the built book (target/book/)
+  check-hosts          check that the built book references no external host
+  bless                BLESS=1 cargo test --test suite -- artifacts
+  mutants              not yet
+  ci                   the whole CI sequence (what .ci/run runs)
+  help                 this text
+";
+
+/// An expected failure: a message for the user, and exit code 1.
+pub struct Failure(pub String);
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub type Result<T = ()> = std::result::Result<T, Failure>;
+
+/// `return Err(Failure(format!(...)))`.
+#[macro_export]
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        return Err($crate::Failure(format!($($arg)*)))
+    };
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("cargo xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result {
+    let root = repo_root();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => {
+            print!("{HELP}");
+            return Ok(());
+        }
+    };
+    match command {
+        "book" => match rest.first().map(String::as_str) {
+            None => book::build(&root).map(drop),
+            Some("--open") if rest.len() == 1 => book::open(&book::build(&root)?),
+            Some("--serve") => book::serve(&root, &rest[1..]),
+            Some(other) => fail!("`book` takes --open or --serve, not `{other}`\n\n{HELP}"),
+        },
+        "book-test" => no_args(command, rest).and_then(|()| book::test(&root)),
+        "tools" => no_args(command, rest).and_then(|()| tools::ensure(&root).map(drop)),
+        "check-links" => {
+            no_args(command, rest)?;
+            checks::links(&book::build_dir(&root)?)
+        }
+        "check-hosts" => {
+            no_args(command, rest)?;
+            checks::hosts(&book::build_dir(&root)?)
+        }
+        "bless" => {
+            no_args(command, rest)?;
+            let mut cmd = cargo();
+            cmd.current_dir(&root)
+                .env("BLESS", "1")
+                .args(["test", "--test", "suite", "--", "artifacts"]);
+            run_command(&mut cmd)
+        }
+        "mutants" => fail!("`mutants`: not yet (being built in another session)"),
+        "ci" => no_args(command, rest).and_then(|()| ci(&root)),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => fail!("unknown command `{other}`\n\n{HELP}"),
+    }
+}
+
+fn no_args(command: &str, rest: &[String]) -> Result {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => fail!("`{command}` takes no arguments (got `{arg}`)"),
+    }
+}
+
+/// The repository root: the parent of this package's directory.
+fn repo_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// The cargo that runs us (so that `cargo +toolchain xtask` stays on that toolchain).
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")))
+}
+
+/// Echo a command, run it with inherited stdio, and fail unless it succeeds.
+pub fn run_command(cmd: &mut Command) -> Result {
+    let shown = show(cmd);
+    eprintln!("$ {shown}");
+    match cmd.status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => fail!("`{shown}` failed ({status})"),
+        Err(error) => fail!("could not start `{shown}`: {error}"),
+    }
+}
+
+/// A command as a shell-like line, with its environment assignments (not PATH).
+pub fn show(cmd: &Command) -> String {
+    let mut parts: Vec<String> = cmd
+        .get_envs()
+        .filter(|(key, _)| *key != "PATH")
+        .filter_map(|(key, value)| {
+            Some(format!("{}={}", key.to_string_lossy(), value?.to_string_lossy()))
+        })
+        .collect();
+    let program = Path::new(cmd.get_program());
+    // `$CARGO` is an absolute path into the toolchain: show it as `cargo`.
+    let program = match program.file_stem() {
+        Some(stem) if stem == "cargo" => "cargo".to_owned(),
+        _ => program.to_string_lossy().into_owned(),
+    };
+    parts.push(program);
+    parts.extend(cmd.get_args().map(|arg| arg.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+/// The CI sequence of .ci/run (after `rustup component add rustfmt clippy`).
+/// Every step runs even if an earlier one failed (except the book steps,
+/// which need the tools); the summary lists the failures.
+fn ci(root: &Path) -> Result {
+    type Step = (&'static str, fn(&Path) -> Result);
+    let steps: [Step; 7] = [
+        ("cargo xtask tools", |root| tools::ensure(root).map(drop)),
+        ("cargo test", |root| {
+            run_command(cargo().current_dir(root).arg("test"))
+        }),
+        ("cargo xtask book-test", book::test),
+        ("cargo xtask book", |root| book::build(root).map(drop)),
+        (
+            "cargo clippy --workspace --all-targets -- -D warnings",
+            |root| {
+                run_command(cargo().current_dir(root).args([
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]))
+            },
+        ),
+        ("cargo fmt --all -- --check", |root| {
+            run_command(
+                cargo()
+                    .current_dir(root)
+                    .args(["fmt", "--all", "--", "--check"]),
+            )
+        }),
+        ("RUSTDOCFLAGS='-D warnings' cargo doc --no-deps", |root| {
+            run_command(
+                cargo()
+                    .current_dir(root)
+                    .env("RUSTDOCFLAGS", "-D warnings")
+                    .args(["doc", "--no-deps"]),
+            )
+        }),
+    ];
+    let mut summary = Vec::new();
+    let mut tools_ok = true;
+    for (name, step) in steps {
+        let needs_tools = name.contains("book");
+        if needs_tools && !tools_ok {
+            summary.push((name, "skipped (no tools)".to_owned()));
+            continue;
+        }
+        eprintln!("\n=== {name}");
+        let start = Instant::now();
+        let outcome = step(root);
+        let seconds = start.elapsed().as_secs_f64();
+        let line = match outcome {
+            Ok(()) => format!("ok      {seconds:7.1} s"),
+            Err(Failure(message)) => {
+                eprintln!("cargo xtask ci: `{name}` failed: {message}");
+                if name == "cargo xtask tools" {
+                    tools_ok = false;
+                }
+                format!("FAILED  {seconds:7.1} s")
+            }
+        };
+        summary.push((name, line));
+    }
+    eprintln!("\n=== summary");
+    for (name, line) in &summary {
+        eprintln!("{line:24}  {name}");
+    }
+    let failed = summary.iter().filter(|(_, line)| !line.starts_with("ok")).count();
+    if failed > 0 {
+        fail!("{failed} CI step(s) failed or were skipped");
+    }
+    Ok(())
 }

@@ -1,0 +1,2 @@
+//! Shared helpers of the test suite (being written).
+#![allow(dead_code)]

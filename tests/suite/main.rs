@@ -1,0 +1,17 @@
+//! The integration test suite: property tests (proptest and quickcheck),
+//! exact rational checks, automatic differentiation and finite differences,
+//! one module per module of the library, plus the checks of the book's
+//! generated artifacts (figures and the traceability table).
+
+mod artifacts;
+mod batch;
+mod common;
+mod cross_entropy;
+mod errors;
+mod extremes;
+mod gradient;
+mod jacobian;
+mod likelihood;
+mod logistic;
+mod softmax;
+mod verify;

@@ -1,0 +1,272 @@
+//! Building, serving, opening and testing the book.
+
+use crate::{Failure, Result, cargo, checks, fail, run_command, show, tools};
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The book's build directory, `[build] build-dir` of book.toml (`target/book`).
+pub fn build_dir(root: &Path) -> Result<PathBuf> {
+    let path = root.join("book.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
+    let mut table = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            table = line.trim_matches(|c| c == '[' || c == ']').trim().to_owned();
+        } else if table == "build" {
+            if let Some((key, value)) = line.split_once('=') {
+                if key.trim() == "build-dir" {
+                    let value = value.trim().trim_matches('"');
+                    return Ok(root.join(value));
+                }
+            }
+        }
+    }
+    Ok(root.join("book")) // mdbook's default
+}
+
+/// `mdbook` from target/tools/bin, with that directory first in PATH.
+fn mdbook(root: &Path) -> Result<Command> {
+    let bin = tools::ensure(root)?;
+    let mut cmd = Command::new(bin.join(format!("mdbook{}", std::env::consts::EXE_SUFFIX)));
+    cmd.current_dir(root).env("PATH", tools::path_with_tools(root)?);
+    Ok(cmd)
+}
+
+/// A log line of `mdbook build` that must fail the build. mdbook-katex logs
+/// a formula it cannot render as a WARN and leaves its source in the page;
+/// mdbook logs a missing preprocessor or a broken `{{#include}}` as WARN or
+/// ERROR. The one tolerated warning: mdbook-katex 0.10.0 was compiled against
+/// mdbook 0.5.3 and says so on every run under mdbook 0.5.4.
+fn is_bad_log_line(line: &str) -> bool {
+    let line = strip_ansi(line);
+    let bad = line.contains(" WARN") || line.contains("ERROR") || line.contains("Rendering failed");
+    bad && !line.contains("was built against mdbook v")
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Build the book, check its links and hosts, print and return index.html's path.
+pub fn build(root: &Path) -> Result<PathBuf> {
+    let mut cmd = mdbook(root)?;
+    cmd.arg("build").stderr(Stdio::piped());
+    let shown = show(&cmd);
+    eprintln!("$ {shown}");
+    let mut child = cmd
+        .spawn()
+        .map_err(|error| Failure(format!("could not start `{shown}`: {error}")))?;
+    let mut bad_lines = Vec::new();
+    if let Some(stderr) = child.stderr.take() {
+        for line in BufReader::new(stderr).lines() {
+            let line = line.map_err(|error| Failure(format!("reading mdbook's output: {error}")))?;
+            eprintln!("{line}");
+            if is_bad_log_line(&line) {
+                bad_lines.push(strip_ansi(&line));
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|error| Failure(format!("waiting for `{shown}`: {error}")))?;
+    if !status.success() {
+        fail!("`{shown}` failed ({status})");
+    }
+    if !bad_lines.is_empty() {
+        fail!(
+            "`{shown}` logged {} warning(s)/error(s); the book must build cleanly:\n  {}",
+            bad_lines.len(),
+            bad_lines.join("\n  ")
+        );
+    }
+    let dir = build_dir(root)?;
+    checks::links(&dir)?;
+    checks::hosts(&dir)?;
+    let index = dir.join("index.html");
+    if !index.is_file() {
+        fail!("mdbook succeeded but {} does not exist", index.display());
+    }
+    println!("{}", index.display());
+    Ok(index)
+}
+
+/// Open `index` in a browser if one is available, else only say where it is.
+pub fn open(index: &Path) -> Result {
+    let mut candidates: Vec<Command> = Vec::new();
+    if let Some(browser) = std::env::var_os("BROWSER").filter(|b| !b.is_empty()) {
+        candidates.push(Command::new(browser));
+    }
+    if cfg!(target_os = "macos") {
+        candidates.push(Command::new("open"));
+    } else if cfg!(windows) {
+        let mut start = Command::new("cmd");
+        start.args(["/C", "start", ""]);
+        candidates.push(start);
+    } else {
+        for opener in ["xdg-open", "sensible-browser", "x-www-browser"] {
+            candidates.push(Command::new(opener));
+        }
+    }
+    for mut cmd in candidates {
+        cmd.arg(index).stdin(Stdio::null());
+        if let Ok(status) = cmd.status() {
+            if status.success() {
+                eprintln!("opened {} with `{}`", index.display(), show(&cmd));
+                return Ok(());
+            }
+        }
+    }
+    eprintln!("no browser found: open {} yourself", index.display());
+    Ok(())
+}
+
+/// `mdbook serve` with the pinned tools; `args` go to mdbook (e.g. `--open`).
+pub fn serve(root: &Path, args: &[String]) -> Result {
+    let mut cmd = mdbook(root)?;
+    cmd.arg("serve").args(args);
+    run_command(&mut cmd)
+}
+
+/// The target directory of `book-test`: only `cargo test --no-run` builds
+/// there, so its deps/ holds one rlib per crate (target/debug/deps also gets
+/// the rmeta files of clippy and rustdoc, and builds with other feature sets,
+/// and then rustdoc stops with E0464 "multiple candidates for rlib").
+pub const BOOK_TEST_TARGET: &str = "target/book-test";
+
+/// `cargo test --no-run --target-dir target/book-test`, then
+/// `mdbook test -L target/book-test/debug/deps`.
+pub fn test(root: &Path) -> Result {
+    let target = root.join(BOOK_TEST_TARGET);
+    let mut build = cargo();
+    build
+        .current_dir(root)
+        .args(["test", "--no-run", "--message-format=json-render-diagnostics", "--target-dir"])
+        .arg(&target)
+        .stdout(Stdio::piped());
+    let shown = show(&build);
+    eprintln!("$ {shown}");
+    let output = build
+        .spawn()
+        .and_then(|child| child.wait_with_output())
+        .map_err(|error| Failure(format!("could not run `{shown}`: {error}")))?;
+    if !output.status.success() {
+        fail!("`{shown}` failed ({})", output.status);
+    }
+    let deps = target.join("debug").join("deps");
+    prune_stale_libraries(&deps, &String::from_utf8_lossy(&output.stdout))?;
+
+    let mut test = mdbook(root)?;
+    test.arg("test").arg("-L").arg(&deps);
+    run_command(&mut test)
+}
+
+/// Remove from `deps` every `lib*.rlib`/`lib*.rmeta` that this build did not
+/// produce (left over from a build before a dependency changed), so that
+/// every crate the chapters name has exactly one candidate.
+fn prune_stale_libraries(deps: &Path, cargo_json: &str) -> Result {
+    let produced: HashSet<String> = cargo_json
+        .lines()
+        .filter(|line| line.contains(r#""reason":"compiler-artifact""#))
+        .flat_map(json_filenames)
+        .filter_map(|path| Some(Path::new(&path).file_name()?.to_string_lossy().into_owned()))
+        .collect();
+    if produced.is_empty() {
+        fail!("cargo reported no artifacts: cannot tell the current libraries from stale ones");
+    }
+    let entries = std::fs::read_dir(deps)
+        .map_err(|error| Failure(format!("cannot list {}: {error}", deps.display())))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let library = name.starts_with("lib") && (name.ends_with(".rlib") || name.ends_with(".rmeta"));
+        if library && !produced.contains(&name) {
+            eprintln!("book-test: removing stale {name}");
+            std::fs::remove_file(entry.path()).map_err(|error| {
+                Failure(format!("cannot remove {}: {error}", entry.path().display()))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The strings of the `"filenames":[...]` array of one line of cargo's JSON.
+fn json_filenames(line: &str) -> Vec<String> {
+    let Some(start) = line.find(r#""filenames":["#) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    let mut chars = line[start + r#""filenames":["#.len()..].chars();
+    loop {
+        match chars.next() {
+            Some('"') => {
+                let mut name = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match chars.next() {
+                            Some('n') => name.push('\n'),
+                            Some('t') => name.push('\t'),
+                            Some('u') => {
+                                let hex: String = chars.by_ref().take(4).collect();
+                                if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                                    name.push(c);
+                                }
+                            }
+                            Some(c) => name.push(c),
+                            None => break,
+                        },
+                        c => name.push(c),
+                    }
+                }
+                names.push(name);
+            }
+            Some(',') | Some(' ') => {}
+            _ => break, // ']' or the end
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_of_a_cargo_message() {
+        let line = r#"{"reason":"compiler-artifact","filenames":["/t/deps/liba-1.rlib","/t/deps/liba-1.rmeta","C:\\x\\lib\"q.rlib"],"executable":null}"#;
+        assert_eq!(
+            json_filenames(line),
+            ["/t/deps/liba-1.rlib", "/t/deps/liba-1.rmeta", "C:\\x\\lib\"q.rlib"]
+        );
+        assert!(json_filenames(r#"{"reason":"build-finished","success":true}"#).is_empty());
+    }
+
+    #[test]
+    fn log_lines() {
+        assert!(is_bad_log_line(
+            "\u{1b}[2m2026\u{1b}[0m \u{1b}[33m WARN\u{1b}[0m mdbook_katex: Rendering failed, keeping the original content"
+        ));
+        assert!(is_bad_log_line("ERROR Unable to run the preprocessor `katex`"));
+        assert!(!is_bad_log_line(
+            "\u{1b}[33m WARN\u{1b}[0m mdbook_katex: This mdbook-katex was built against mdbook v0.5.3, but we are being called from mdbook v0.5.4."
+        ));
+        assert!(!is_bad_log_line(" INFO Book building has started"));
+    }
+}

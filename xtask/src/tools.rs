@@ -1,0 +1,82 @@
+//! The pinned book tools, installed with `cargo install --locked` into
+//! `<repo>/target/tools/` (never into `~/.cargo/bin`).
+
+use crate::{Failure, Result, cargo, fail, run_command, show};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// `(crate, version)`: the binary has the crate's name. Keep in sync with
+/// .github/workflows/ci.yml (its cache key) and docs-notes/tooling.md.
+pub const PINNED: [(&str, &str); 2] = [("mdbook", "0.5.4"), ("mdbook-katex", "0.10.0")];
+
+/// `<repo>/target/tools`.
+pub fn root(repo: &Path) -> PathBuf {
+    repo.join("target").join("tools")
+}
+
+/// `<repo>/target/tools/bin`.
+pub fn bin_dir(repo: &Path) -> PathBuf {
+    root(repo).join("bin")
+}
+
+/// PATH with `target/tools/bin` first, so that mdbook finds mdbook-katex.
+pub fn path_with_tools(repo: &Path) -> Result<OsString> {
+    let mut dirs = vec![bin_dir(repo)];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).map_err(|error| Failure(format!("cannot extend PATH: {error}")))
+}
+
+/// Install every pinned tool that is missing or has another version.
+/// Returns the bin directory.
+pub fn ensure(repo: &Path) -> Result<PathBuf> {
+    let bin = bin_dir(repo);
+    for (name, version) in PINNED {
+        let exe = bin.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        match installed_version(&exe) {
+            Some(found) if found == version => {
+                eprintln!("tools: {name} {version} ok");
+                continue;
+            }
+            Some(found) => eprintln!("tools: {name} is {found}, want {version}: reinstalling"),
+            None => eprintln!("tools: {name} {version} not in target/tools/bin: installing"),
+        }
+        let start = Instant::now();
+        let mut cmd = cargo();
+        cmd.current_dir(repo)
+            .args(["install", "--locked", "--force", "--root"])
+            .arg(root(repo))
+            .arg(format!("{name}@{version}"));
+        run_command(&mut cmd).map_err(|Failure(message)| {
+            Failure(format!(
+                "{message}\n(installing the book tools needs crates.io and a C compiler; \
+                 retry with `{}`)",
+                show(&cmd)
+            ))
+        })?;
+        eprintln!(
+            "tools: installed {name} {version} in {:.0} s",
+            start.elapsed().as_secs_f64()
+        );
+        match installed_version(&exe) {
+            Some(found) if found == version => {}
+            Some(found) => fail!("{} reports version {found} after installing {version}", exe.display()),
+            None => fail!("{} does not run after `cargo install`", exe.display()),
+        }
+    }
+    Ok(bin)
+}
+
+/// The version that `<exe> --version` reports (`mdbook v0.5.4` → `0.5.4`).
+fn installed_version(exe: &Path) -> Option<String> {
+    let output = Command::new(exe).arg("--version").output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.split_whitespace().last()?;
+    Some(last.trim_start_matches('v').to_owned())
+}
