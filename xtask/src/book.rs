@@ -15,14 +15,16 @@ pub fn build_dir(root: &Path) -> Result<PathBuf> {
     for line in text.lines() {
         let line = line.trim();
         if line.starts_with('[') {
-            table = line.trim_matches(|c| c == '[' || c == ']').trim().to_owned();
-        } else if table == "build" {
-            if let Some((key, value)) = line.split_once('=') {
-                if key.trim() == "build-dir" {
-                    let value = value.trim().trim_matches('"');
-                    return Ok(root.join(value));
-                }
-            }
+            table = line
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_owned();
+        } else if table == "build"
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "build-dir"
+        {
+            let value = value.trim().trim_matches('"');
+            return Ok(root.join(value));
         }
     }
     Ok(root.join("book")) // mdbook's default
@@ -32,7 +34,8 @@ pub fn build_dir(root: &Path) -> Result<PathBuf> {
 fn mdbook(root: &Path) -> Result<Command> {
     let bin = tools::ensure(root)?;
     let mut cmd = Command::new(bin.join(format!("mdbook{}", std::env::consts::EXE_SUFFIX)));
-    cmd.current_dir(root).env("PATH", tools::path_with_tools(root)?);
+    cmd.current_dir(root)
+        .env("PATH", tools::path_with_tools(root)?);
     Ok(cmd)
 }
 
@@ -77,7 +80,8 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     let mut bad_lines = Vec::new();
     if let Some(stderr) = child.stderr.take() {
         for line in BufReader::new(stderr).lines() {
-            let line = line.map_err(|error| Failure(format!("reading mdbook's output: {error}")))?;
+            let line =
+                line.map_err(|error| Failure(format!("reading mdbook's output: {error}")))?;
             eprintln!("{line}");
             if is_bad_log_line(&line) {
                 bad_lines.push(strip_ansi(&line));
@@ -127,11 +131,11 @@ pub fn open(index: &Path) -> Result {
     }
     for mut cmd in candidates {
         cmd.arg(index).stdin(Stdio::null());
-        if let Ok(status) = cmd.status() {
-            if status.success() {
-                eprintln!("opened {} with `{}`", index.display(), show(&cmd));
-                return Ok(());
-            }
+        if let Ok(status) = cmd.status()
+            && status.success()
+        {
+            eprintln!("opened {} with `{}`", index.display(), show(&cmd));
+            return Ok(());
         }
     }
     eprintln!("no browser found: open {} yourself", index.display());
@@ -158,7 +162,12 @@ pub fn test(root: &Path) -> Result {
     let mut build = cargo();
     build
         .current_dir(root)
-        .args(["test", "--no-run", "--message-format=json-render-diagnostics", "--target-dir"])
+        .args([
+            "test",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+            "--target-dir",
+        ])
         .arg(&target)
         .stdout(Stdio::piped());
     let shown = show(&build);
@@ -195,7 +204,8 @@ fn prune_stale_libraries(deps: &Path, cargo_json: &str) -> Result {
         .map_err(|error| Failure(format!("cannot list {}: {error}", deps.display())))?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let library = name.starts_with("lib") && (name.ends_with(".rlib") || name.ends_with(".rmeta"));
+        let library =
+            name.starts_with("lib") && (name.ends_with(".rlib") || name.ends_with(".rmeta"));
         if library && !produced.contains(&name) {
             eprintln!("book-test: removing stale {name}");
             std::fs::remove_file(entry.path()).map_err(|error| {
@@ -225,7 +235,9 @@ fn json_filenames(line: &str) -> Vec<String> {
                             Some('t') => name.push('\t'),
                             Some('u') => {
                                 let hex: String = chars.by_ref().take(4).collect();
-                                if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                                if let Some(c) =
+                                    u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                                {
                                     name.push(c);
                                 }
                             }
@@ -253,7 +265,11 @@ mod tests {
         let line = r#"{"reason":"compiler-artifact","filenames":["/t/deps/liba-1.rlib","/t/deps/liba-1.rmeta","C:\\x\\lib\"q.rlib"],"executable":null}"#;
         assert_eq!(
             json_filenames(line),
-            ["/t/deps/liba-1.rlib", "/t/deps/liba-1.rmeta", "C:\\x\\lib\"q.rlib"]
+            [
+                "/t/deps/liba-1.rlib",
+                "/t/deps/liba-1.rmeta",
+                "C:\\x\\lib\"q.rlib"
+            ]
         );
         assert!(json_filenames(r#"{"reason":"build-finished","success":true}"#).is_empty());
     }
@@ -263,7 +279,9 @@ mod tests {
         assert!(is_bad_log_line(
             "\u{1b}[2m2026\u{1b}[0m \u{1b}[33m WARN\u{1b}[0m mdbook_katex: Rendering failed, keeping the original content"
         ));
-        assert!(is_bad_log_line("ERROR Unable to run the preprocessor `katex`"));
+        assert!(is_bad_log_line(
+            "ERROR Unable to run the preprocessor `katex`"
+        ));
         assert!(!is_bad_log_line(
             "\u{1b}[33m WARN\u{1b}[0m mdbook_katex: This mdbook-katex was built against mdbook v0.5.3, but we are being called from mdbook v0.5.4."
         ));

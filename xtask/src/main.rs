@@ -95,9 +95,13 @@ fn run(args: &[String]) -> Result {
         "bless" => {
             no_args(command, rest)?;
             let mut cmd = cargo();
-            cmd.current_dir(&root)
-                .env("BLESS", "1")
-                .args(["test", "--test", "suite", "--", "artifacts"]);
+            cmd.current_dir(&root).env("BLESS", "1").args([
+                "test",
+                "--test",
+                "suite",
+                "--",
+                "artifacts",
+            ]);
             run_command(&mut cmd)
         }
         "mutants" => fail!("`mutants`: not yet (being built in another session)"),
@@ -145,7 +149,11 @@ pub fn show(cmd: &Command) -> String {
         .get_envs()
         .filter(|(key, _)| *key != "PATH")
         .filter_map(|(key, value)| {
-            Some(format!("{}={}", key.to_string_lossy(), value?.to_string_lossy()))
+            Some(format!(
+                "{}={}",
+                key.to_string_lossy(),
+                value?.to_string_lossy()
+            ))
         })
         .collect();
     let program = Path::new(cmd.get_program());
@@ -228,7 +236,10 @@ fn ci(root: &Path) -> Result {
     for (name, line) in &summary {
         eprintln!("{line:24}  {name}");
     }
-    let failed = summary.iter().filter(|(_, line)| !line.starts_with("ok")).count();
+    let failed = summary
+        .iter()
+        .filter(|(_, line)| !line.starts_with("ok"))
+        .count();
     if failed > 0 {
         fail!("{failed} CI step(s) failed or were skipped");
     }

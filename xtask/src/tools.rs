@@ -63,7 +63,10 @@ pub fn ensure(repo: &Path) -> Result<PathBuf> {
         );
         match installed_version(&exe) {
             Some(found) if found == version => {}
-            Some(found) => fail!("{} reports version {found} after installing {version}", exe.display()),
+            Some(found) => fail!(
+                "{} reports version {found} after installing {version}",
+                exe.display()
+            ),
             None => fail!("{} does not run after `cargo install`", exe.display()),
         }
     }
