@@ -1,1 +1,78 @@
-//! (being written)
+//! The book's generated artifacts: the figures in `book/figures/` and the
+//! traceability appendix `book/traceability.md`.
+//!
+//! Each test regenerates an artifact from the sources and compares it byte for
+//! byte with the committed file. Without `BLESS` a difference fails the test
+//! ("… is stale: run `cargo xtask bless`"); with `BLESS=1` (which is what
+//! `cargo xtask bless` sets, running `cargo test --test suite -- artifacts`)
+//! the test rewrites the file instead. The consistency checks of the
+//! traceability module (equation without a test, public function missing from
+//! the table, …) fail in both modes: blessing cannot hide them.
+
+mod figures;
+mod traceability;
+
+use std::path::PathBuf;
+
+/// The crate root (the directory of `Cargo.toml`).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `BLESS=1` (or any value but `0` and the empty string) asks for regeneration.
+fn blessing() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Compare the committed artifact `relative` (a path from the crate root, with
+/// `/` separators) with `generated`; rewrite it under `BLESS`, fail otherwise.
+fn check_or_bless(relative: &str, generated: &str) {
+    let path = root().join(relative);
+    let committed = std::fs::read(&path).ok();
+    if committed.as_deref() == Some(generated.as_bytes()) {
+        return;
+    }
+    if blessing() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {dir:?}: {e}"));
+        }
+        std::fs::write(&path, generated).unwrap_or_else(|e| panic!("cannot write {relative}: {e}"));
+        eprintln!("blessed {relative}");
+        return;
+    }
+    match committed {
+        None => panic!("{relative} is missing: run `cargo xtask bless`"),
+        Some(bytes) => panic!(
+            "{relative} is stale: run `cargo xtask bless`\n{}",
+            first_difference(&String::from_utf8_lossy(&bytes), generated)
+        ),
+    }
+}
+
+/// The first differing line of two texts, to make a stale-artifact failure
+/// readable.
+fn first_difference(committed: &str, generated: &str) -> String {
+    let mut old = committed.lines();
+    let mut new = generated.lines();
+    for line in 1.. {
+        match (old.next(), new.next()) {
+            (None, None) => return "(the files differ only in line endings)".into(),
+            (a, b) if a == b => continue,
+            (a, b) => {
+                let show = |s: Option<&str>| match s {
+                    None => "(end of file)".to_string(),
+                    Some(s) if s.chars().count() > 200 => {
+                        format!("{}…", s.chars().take(200).collect::<String>())
+                    }
+                    Some(s) => s.to_string(),
+                };
+                return format!(
+                    "first difference at line {line}:\n  committed: {}\n  generated: {}",
+                    show(a),
+                    show(b)
+                );
+            }
+        }
+    }
+    unreachable!()
+}

@@ -1,0 +1,1 @@
+//! The traceability appendix (being written).
