@@ -12,7 +12,7 @@
 mod figures;
 mod traceability;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The crate root (the directory of `Cargo.toml`).
 fn root() -> PathBuf {
@@ -27,26 +27,34 @@ fn blessing() -> bool {
 /// Compare the committed artifact `relative` (a path from the crate root, with
 /// `/` separators) with `generated`; rewrite it under `BLESS`, fail otherwise.
 fn check_or_bless(relative: &str, generated: &str) {
-    let path = root().join(relative);
-    let committed = std::fs::read(&path).ok();
+    if let Err(message) = compare(&root().join(relative), relative, generated, blessing()) {
+        panic!("{message}");
+    }
+}
+
+/// Compare the file at `path` (shown as `shown`) with `generated`: equal is
+/// `Ok`; different is an error, or a rewrite if `bless`.
+fn compare(path: &Path, shown: &str, generated: &str, bless: bool) -> Result<(), String> {
+    let committed = std::fs::read(path).ok();
     if committed.as_deref() == Some(generated.as_bytes()) {
-        return;
+        return Ok(());
     }
-    if blessing() {
+    if bless {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {dir:?}: {e}"));
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create the directory of {shown}: {e}"))?;
         }
-        std::fs::write(&path, generated).unwrap_or_else(|e| panic!("cannot write {relative}: {e}"));
-        eprintln!("blessed {relative}");
-        return;
+        std::fs::write(path, generated).map_err(|e| format!("cannot write {shown}: {e}"))?;
+        eprintln!("blessed {shown}");
+        return Ok(());
     }
-    match committed {
-        None => panic!("{relative} is missing: run `cargo xtask bless`"),
-        Some(bytes) => panic!(
-            "{relative} is stale: run `cargo xtask bless`\n{}",
+    Err(match committed {
+        None => format!("{shown} is missing: run `cargo xtask bless`"),
+        Some(bytes) => format!(
+            "{shown} is stale: run `cargo xtask bless`\n{}",
             first_difference(&String::from_utf8_lossy(&bytes), generated)
         ),
-    }
+    })
 }
 
 /// The first differing line of two texts, to make a stale-artifact failure
@@ -75,4 +83,32 @@ fn first_difference(committed: &str, generated: &str) -> String {
         }
     }
     unreachable!()
+}
+
+/// Read a file of the crate as text, with a clear failure.
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+#[test]
+fn artifacts_stale_file_fails_and_bless_rewrites_it() {
+    let dir = std::env::temp_dir().join(format!("artifacts-selftest-{}", std::process::id()));
+    let path = dir.join("figure.svg");
+    let _ = std::fs::remove_dir_all(&dir);
+    let missing = compare(&path, "x.svg", "new", false).unwrap_err();
+    assert_eq!(missing, "x.svg is missing: run `cargo xtask bless`");
+    compare(&path, "x.svg", "old\nsame\n", true).unwrap();
+    let stale = compare(&path, "x.svg", "new\nsame\n", false).unwrap_err();
+    assert!(
+        stale.starts_with("x.svg is stale: run `cargo xtask bless`\nfirst difference at line 1:"),
+        "{stale}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "old\nsame\n",
+        "a check must not write"
+    );
+    compare(&path, "x.svg", "new\nsame\n", true).unwrap();
+    compare(&path, "x.svg", "new\nsame\n", false).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
 }
