@@ -41,13 +41,13 @@ proptest! {
         let y = softmax(&z).unwrap();
         let j = jacobian(&y).unwrap();
         let c = y.len();
-        for i in 0..c {
+        for (i, &y_i) in y.iter().enumerate() {
             let row: f64 = (0..c).map(|k| at(&j, c, i, k)).sum();
             // Exactly Σ_k J_ik = y_i(1 − Σ y), with |1 − Σy| < Cε (see
             // softmax::sums_to_one_f64); each entry is rounded (≤ ε·y_i) and
             // the row sum adds (C − 1)u·Σ|J_ik| ≤ (C − 1)u·2y_i. Total ≤ 3C·ε·y_i.
             // `MIN_POSITIVE` covers products y_i y_k that are subnormal.
-            let tol = 3.0 * count(c) * f64::EPSILON * y[i] + f64::MIN_POSITIVE;
+            let tol = 3.0 * count(c) * f64::EPSILON * y_i + f64::MIN_POSITIVE;
             approx::assert_abs_diff_eq!(row, 0.0, epsilon = tol);
         }
     }
