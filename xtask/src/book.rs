@@ -158,7 +158,6 @@ pub const BOOK_TEST_TARGET: &str = "target/book-test";
 /// `cargo test --no-run --target-dir target/book-test`, then
 /// `mdbook test -L target/book-test/debug/deps`.
 pub fn test(root: &Path) -> Result {
-    let target = root.join(BOOK_TEST_TARGET);
     let mut build = cargo();
     build
         .current_dir(root)
@@ -166,9 +165,8 @@ pub fn test(root: &Path) -> Result {
             "test",
             "--no-run",
             "--message-format=json-render-diagnostics",
-            "--target-dir",
         ])
-        .arg(&target)
+        .args(["--target-dir", BOOK_TEST_TARGET])
         .stdout(Stdio::piped());
     let shown = show(&build);
     eprintln!("$ {shown}");
@@ -179,12 +177,15 @@ pub fn test(root: &Path) -> Result {
     if !output.status.success() {
         fail!("`{shown}` failed ({})", output.status);
     }
-    let deps = target.join("debug").join("deps");
-    prune_stale_libraries(&deps, &String::from_utf8_lossy(&output.stdout))?;
+    let deps = format!("{BOOK_TEST_TARGET}/debug/deps");
+    prune_stale_libraries(&root.join(&deps), &String::from_utf8_lossy(&output.stdout))?;
 
+    // mdbook runs in `root` and makes `-L` absolute against it.
     let mut test = mdbook(root)?;
-    test.arg("test").arg("-L").arg(&deps);
-    run_command(&mut test)
+    test.args(["test", "-L", &deps]);
+    run_command(&mut test)?;
+    eprintln!("book-test: the Rust code of every chapter compiled and passed");
+    Ok(())
 }
 
 /// Remove from `deps` every `lib*.rlib`/`lib*.rmeta` that this build did not
