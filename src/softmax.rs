@@ -110,10 +110,13 @@ pub fn softmax<T: Float>(z: &[T]) -> Result<Vec<T>> {
 /// y_c = \frac{e^{z_c}}{\sum_{d=1}^C e^{z_d}}
 /// ```
 ///
-/// Where NumPy returns `nan` (for `z_c ≳ 709.78` in `f64`, `88.72` in `f32`,
-/// `e^{z}` is `inf` and `inf/inf` is NaN), this function returns
-/// [`Error::Overflow`]; where every exponential underflows to 0 it returns
-/// [`Error::Underflow`]. Use [`softmax`] instead.
+/// Where the sum of exponentials overflows, NumPy returns garbage: `nan` once a
+/// single `e^{z_c}` is `inf` (for `z_c ≳ 709.78` in `f64`, `88.72` in `f32`;
+/// `inf/inf` is NaN), and zeros when only the sum is `inf` (as for
+/// `[709.5, 709.5]`). This function returns [`Error::Overflow`] in both cases,
+/// naming the logit at which the running sum became `inf`; where every
+/// exponential underflows to 0 it returns [`Error::Underflow`] instead of
+/// `0/0`. Use [`softmax`] instead.
 ///
 /// ```
 /// use softmax_cross_entropy::{Error, softmax::softmax_naive};
