@@ -67,17 +67,28 @@ fn first_difference(committed: &str, generated: &str) -> String {
             (None, None) => return "(the files differ only in line endings)".into(),
             (a, b) if a == b => continue,
             (a, b) => {
-                let show = |s: Option<&str>| match s {
+                // Long lines (SVG paths, table rows) are shown from a little
+                // before their first differing character.
+                let (ca, cb): (Vec<char>, Vec<char>) = (
+                    a.unwrap_or_default().chars().collect(),
+                    b.unwrap_or_default().chars().collect(),
+                );
+                let same = ca.iter().zip(&cb).take_while(|(x, y)| x == y).count();
+                let from = same.saturating_sub(40);
+                let show = |s: Option<&str>, c: &[char]| match s {
                     None => "(end of file)".to_string(),
-                    Some(s) if s.chars().count() > 200 => {
-                        format!("{}…", s.chars().take(200).collect::<String>())
+                    Some(_) => {
+                        let end = c.len().min(from + 160);
+                        let head = if from > 0 { "…" } else { "" };
+                        let tail = if end < c.len() { "…" } else { "" };
+                        format!("{head}{}{tail}", c[from..end].iter().collect::<String>())
                     }
-                    Some(s) => s.to_string(),
                 };
                 return format!(
-                    "first difference at line {line}:\n  committed: {}\n  generated: {}",
-                    show(a),
-                    show(b)
+                    "first difference at line {line}, column {}:\n  committed: {}\n  generated: {}",
+                    same + 1,
+                    show(a, &ca),
+                    show(b, &cb)
                 );
             }
         }
@@ -100,7 +111,9 @@ fn artifacts_stale_file_fails_and_bless_rewrites_it() {
     compare(&path, "x.svg", "old\nsame\n", true).unwrap();
     let stale = compare(&path, "x.svg", "new\nsame\n", false).unwrap_err();
     assert!(
-        stale.starts_with("x.svg is stale: run `cargo xtask bless`\nfirst difference at line 1:"),
+        stale.starts_with(
+            "x.svg is stale: run `cargo xtask bless`\nfirst difference at line 1, column 1:"
+        ),
         "{stale}"
     );
     assert_eq!(
