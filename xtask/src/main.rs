@@ -149,11 +149,13 @@ pub fn show(cmd: &Command) -> String {
         .get_envs()
         .filter(|(key, _)| *key != "PATH")
         .filter_map(|(key, value)| {
-            Some(format!(
-                "{}={}",
-                key.to_string_lossy(),
-                value?.to_string_lossy()
-            ))
+            let value = value?.to_string_lossy();
+            let value = if value.contains(' ') {
+                format!("'{value}'")
+            } else {
+                value.into_owned()
+            };
+            Some(format!("{}={value}", key.to_string_lossy()))
         })
         .collect();
     let program = Path::new(cmd.get_program());
