@@ -11,7 +11,7 @@
 use crate::{Result, check};
 use num_traits::Float;
 
-/// The step $h = \sqrt[3]{\varepsilon}\,\max(1, |x|)$ that balances the
+/// The step $h = \varepsilon^{1/3} \max(1, |x|)$ that balances the
 /// $O(h^2)$ truncation error of a central difference against its
 /// $O(\varepsilon / h)$ rounding error; the total error is then
 /// $O(\varepsilon^{2/3})$ relative to the function's scale.
