@@ -13,5 +13,6 @@ mod gradient;
 mod jacobian;
 mod likelihood;
 mod logistic;
+mod mutation_regressions;
 mod softmax;
 mod verify;
