@@ -29,6 +29,42 @@ pub(crate) fn is_nan<T: PartialEq>(x: T) -> bool {
     x != x
 }
 
+/// `x` is neither NaN nor `±inf`. Written as `x − x = 0`, which fails for a
+/// float NaN or infinity (`inf − inf` is NaN) and always holds for an exact
+/// type, so it works for every [`Scalar`].
+#[allow(clippy::eq_op)]
+pub(crate) fn is_finite<T: Scalar>(x: T) -> bool {
+    x - x == T::zero()
+}
+
+/// Entries that must be finite numbers: no NaN, no `±inf`.
+pub(crate) fn finite_entries<T: Scalar>(what: &'static str, xs: &[T]) -> Result<()> {
+    for (index, &x) in xs.iter().enumerate() {
+        if is_nan(x) {
+            return Err(Error::NotANumber { what, index });
+        }
+        if !is_finite(x) {
+            return Err(Error::Infinite {
+                what,
+                index,
+                value: value(x),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A computed value that must be finite: an intermediate sum or product of
+/// finite floats can still overflow, and the result is then an error rather
+/// than a silent `inf`, NaN or 0.
+pub(crate) fn finite_result<T: Scalar>(what: &'static str, x: T) -> Result<T> {
+    if is_finite(x) {
+        Ok(x)
+    } else {
+        Err(Error::NotRepresentable { what })
+    }
+}
+
 pub(crate) fn value<T: Scalar>(x: T) -> f64 {
     x.to_f64().unwrap_or(f64::NAN)
 }
@@ -96,7 +132,8 @@ pub(crate) fn probabilities<T: Scalar>(y: &[T]) -> Result<()> {
         .try_for_each(|(i, &p)| probability("probability", i, p))
 }
 
-/// Non-negative targets with no NaN (any sum).
+/// Non-negative finite targets (any sum). A negative entry (`-inf` included)
+/// is reported as negative, `+inf` as infinite.
 pub(crate) fn nonnegative_targets<T: Scalar>(t: &[T]) -> Result<()> {
     non_empty("targets", t)?;
     for (index, &x) in t.iter().enumerate() {
@@ -113,20 +150,13 @@ pub(crate) fn nonnegative_targets<T: Scalar>(t: &[T]) -> Result<()> {
             });
         }
     }
-    Ok(())
+    finite_entries("target", t)
 }
 
 /// Targets that form a distribution: finite, non-negative, summing to 1
 /// within [`target_sum_tolerance`].
 pub(crate) fn distribution<T: Float>(t: &[T]) -> Result<()> {
     nonnegative_targets(t)?;
-    if let Some(index) = t.iter().position(|x| x.is_infinite()) {
-        return Err(Error::Infinite {
-            what: "target",
-            index,
-            value: value(t[index]),
-        });
-    }
     let sum = t.iter().fold(T::zero(), |s, &x| s + x);
     let tolerance = target_sum_tolerance::<T>();
     if (sum - T::one()).abs() > tolerance {

@@ -130,6 +130,13 @@ pub enum Error {
         /// The number of logits.
         len: usize,
     },
+    /// An intermediate value of a formula is not representable in the float
+    /// type (a sum or product of finite inputs overflowed), so the formula as
+    /// written cannot be evaluated; the stable functions avoid this.
+    NotRepresentable {
+        /// The intermediate value, for example `"sum of exponentials"`.
+        what: &'static str,
+    },
     /// An error in one row of a batch.
     InSample {
         /// The row (sample) index.
@@ -187,6 +194,10 @@ impl fmt::Display for Error {
             Error::Underflow { len } => write!(
                 f,
                 "the naive softmax underflows: all {len} exponentials are 0"
+            ),
+            Error::NotRepresentable { what } => write!(
+                f,
+                "the {what} overflows the float type, so this form of the formula cannot be evaluated"
             ),
             Error::InSample { sample, source } => write!(f, "sample {sample}: {source}"),
         }

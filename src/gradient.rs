@@ -125,7 +125,8 @@ pub fn cross_entropy_gradient_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<
 /// ```
 ///
 /// Generic over [`Scalar`], so the book checks it exactly. Errors: empty or
-/// mismatched slices, a probability outside $[0, 1]$, or a negative or NaN target.
+/// mismatched slices, a probability outside $[0, 1]$, a negative, NaN or
+/// infinite target, or (in floats) a sum of targets beyond the float range.
 ///
 /// ```
 /// use softmax_cross_entropy::gradient::cross_entropy_gradient_general;
@@ -138,10 +139,11 @@ pub fn cross_entropy_gradient_general<T: Scalar>(y: &[T], t: &[T]) -> Result<Vec
     check::same_len("targets", y.len(), t.len())?;
     check::nonnegative_targets(t)?;
     let total = t.iter().fold(T::zero(), |s, &x| s + x);
-    Ok(y.iter()
+    let total = check::finite_result("sum of targets", total)?;
+    y.iter()
         .zip(t)
-        .map(|(&y_i, &t_i)| y_i * total - t_i)
-        .collect())
+        .map(|(&y_i, &t_i)| check::finite_result("gradient", y_i * total - t_i))
+        .collect()
 }
 // ANCHOR_END: cross_entropy_gradient_general
 
@@ -162,7 +164,9 @@ pub fn cross_entropy_gradient_general<T: Scalar>(y: &[T], t: &[T]) -> Result<Vec
 /// ```
 ///
 /// The first three lines divide by $y_j$, so they need $y_j > 0$ (true for
-/// every softmax output of finite logits). All are generic over [`Scalar`]:
+/// every softmax output of finite logits). In floats, a line whose value
+/// overflows (targets near the float limit) returns
+/// [`Error::NotRepresentable`](crate::Error::NotRepresentable). All are generic over [`Scalar`]:
 /// the book checks each consecutive pair exactly with rationals.
 pub mod steps {
     use crate::jacobian::jacobian_element;
@@ -211,7 +215,7 @@ pub mod steps {
         for (j, (&y_j, &t_j)) in y.iter().zip(t).enumerate() {
             total = total + t_j / y_j * jacobian_element(y, j, i)?;
         }
-        Ok(T::zero() - total)
+        check::finite_result("gradient", T::zero() - total)
     }
     // ANCHOR_END: chain_rule
 
@@ -233,7 +237,7 @@ pub mod steps {
         let others = sum((0..y.len())
             .filter(|&j| j != i)
             .map(|j| t[j] / y[j] * (T::zero() - y[j] * y[i])));
-        Ok(T::zero() - diagonal - others)
+        check::finite_result("gradient", T::zero() - diagonal - others)
     }
     // ANCHOR_END: split_diagonal
 
@@ -252,7 +256,7 @@ pub mod steps {
     pub fn expanded<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, false)?;
         let others = sum((0..y.len()).filter(|&j| j != i).map(|j| t[j] * y[i]));
-        Ok(T::zero() - t[i] + t[i] * y[i] + others)
+        check::finite_result("gradient", T::zero() - t[i] + t[i] * y[i] + others)
     }
     // ANCHOR_END: expanded
 
@@ -270,7 +274,10 @@ pub mod steps {
     /// ```
     pub fn merged<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, false)?;
-        Ok(T::zero() - t[i] + sum(t.iter().map(|&t_j| t_j * y[i])))
+        check::finite_result(
+            "gradient",
+            T::zero() - t[i] + sum(t.iter().map(|&t_j| t_j * y[i])),
+        )
     }
     // ANCHOR_END: merged
 
@@ -288,7 +295,7 @@ pub mod steps {
     /// ```
     pub fn factored<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, false)?;
-        Ok(T::zero() - t[i] + y[i] * sum(t.iter().copied()))
+        check::finite_result("gradient", T::zero() - t[i] + y[i] * sum(t.iter().copied()))
     }
     // ANCHOR_END: factored
 
@@ -310,7 +317,7 @@ pub mod steps {
     /// ```
     pub fn normalized<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, false)?;
-        Ok(y[i] - t[i])
+        check::finite_result("gradient", y[i] - t[i])
     }
     // ANCHOR_END: normalized
 }

@@ -16,7 +16,7 @@
 //! The intermediate expressions of the source's quotient-rule derivation are
 //! in [`steps`].
 
-use crate::{Error, Result, Scalar, check};
+use crate::{Result, Scalar, check};
 
 // ANCHOR: softmax_derivative_same
 /// The diagonal derivative, $i = j$:
@@ -153,8 +153,9 @@ pub fn jacobian<T: Scalar>(y: &[T]) -> Result<Vec<T>> {
 /// ```
 ///
 /// $J$ is symmetric, so this is also $J \mathbf v$. $O(C)$ time, no
-/// allocation. Errors: empty `y`, an entry of `y` outside $[0, 1]$, a NaN in
-/// `v`, or lengths that differ.
+/// allocation. Errors: empty `y`, an entry of `y` outside $[0, 1]$, a NaN or
+/// infinite entry of `v`, lengths that differ, or (in floats) a result beyond
+/// the float range.
 ///
 /// ```
 /// use softmax_cross_entropy::jacobian::vector_jacobian_product_into;
@@ -167,15 +168,10 @@ pub fn vector_jacobian_product_into<T: Scalar>(y: &[T], v: &[T], out: &mut [T]) 
     check::probabilities(y)?;
     check::same_len("vector entries", y.len(), v.len())?;
     check::same_len("outputs", y.len(), out.len())?;
-    if let Some(index) = v.iter().position(|&x| check::is_nan(x)) {
-        return Err(Error::NotANumber {
-            what: "vector entry",
-            index,
-        });
-    }
+    check::finite_entries("vector entry", v)?;
     let dot = y.iter().zip(v).fold(T::zero(), |s, (&a, &b)| s + a * b);
     for ((o, &y_j), &v_j) in out.iter_mut().zip(y).zip(v) {
-        *o = y_j * (v_j - dot);
+        *o = check::finite_result("vector-Jacobian product", y_j * (v_j - dot))?;
     }
     Ok(())
 }
@@ -226,14 +222,13 @@ pub mod steps {
     use crate::softmax::exponentials;
     use crate::{Error, Result, Scalar, check};
 
-    fn sum<T: Scalar>(a: &[T]) -> T {
-        a.iter().fold(T::zero(), |s, &x| s + x)
-    }
-
+    /// Check the exponentials and the index; return $\Sigma_C$, whose square
+    /// (the denominator of the quotient rule) must be finite too.
     fn checked<T: Scalar>(a: &[T], i: usize) -> Result<T> {
-        exponentials(a)?;
+        let s = exponentials(a)?;
         check::index("row", i, a.len())?;
-        Ok(sum(a))
+        check::finite_result("square of the sum of exponentials", s * s)?;
+        Ok(s)
     }
 
     fn checked_off_diagonal<T: Scalar>(a: &[T], i: usize, j: usize) -> Result<T> {
@@ -255,7 +250,8 @@ pub mod steps {
     ///   = \frac{a_i \Sigma_C - a_i a_i}{\Sigma_C^2}
     /// ```
     ///
-    /// Errors: empty `a`, an $a_d \le 0$, or `i` out of range.
+    /// Errors: empty `a`, an $a_d$ that is not finite or $\le 0$, `i` out of
+    /// range, or (in floats) $\Sigma_C^2$ beyond the float range.
     ///
     /// ```
     /// use softmax_cross_entropy::jacobian::steps::diagonal_quotient_rule;

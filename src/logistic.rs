@@ -143,7 +143,7 @@ pub fn binary_cross_entropy_from_logit<T: Float>(x: T, t: T) -> Result<T> {
 /// ```
 pub mod steps {
     use crate::softmax::exponentials;
-    use crate::{Result, Scalar};
+    use crate::{Result, Scalar, check};
 
     // ANCHOR: two_class_quotient
     /// The first softmax output of two classes in the exponentials:
@@ -152,7 +152,8 @@ pub mod steps {
     /// y_1 = \frac{a_1}{a_1 + a_2}
     /// ```
     ///
-    /// Errors if $a_1$ or $a_2$ is NaN or not strictly positive.
+    /// Errors if $a_1$ or $a_2$ is NaN, infinite or not strictly positive, or
+    /// (in floats) if $a_1 + a_2$ overflows.
     ///
     /// ```
     /// use softmax_cross_entropy::logistic::steps::two_class_quotient;
@@ -160,8 +161,8 @@ pub mod steps {
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
     pub fn two_class_quotient<T: Scalar>(a_1: T, a_2: T) -> Result<T> {
-        exponentials(&[a_1, a_2])?;
-        Ok(a_1 / (a_1 + a_2))
+        let sum = exponentials(&[a_1, a_2])?;
+        Ok(a_1 / sum)
     }
     // ANCHOR_END: two_class_quotient
 
@@ -179,7 +180,7 @@ pub mod steps {
     /// ```
     pub fn two_class_divided<T: Scalar>(a_1: T, a_2: T) -> Result<T> {
         exponentials(&[a_1, a_2])?;
-        Ok(T::one() / (T::one() + a_2 / a_1))
+        check::finite_result("two-class softmax", T::one() / (T::one() + a_2 / a_1))
     }
     // ANCHOR_END: two_class_divided
 }

@@ -150,8 +150,8 @@ pub fn softmax_naive<T: Float>(z: &[T]) -> Result<Vec<T>> {
 /// $y_c = a_c / \sum_d a_d$.
 ///
 /// This is the form in which the book checks algebraic steps exactly, with
-/// rational $a_d$. Errors: empty input, or an $a_d$ that is NaN or not
-/// strictly positive.
+/// rational $a_d$. Errors: empty input, an $a_d$ that is NaN, infinite or not
+/// strictly positive, or (in floats) a sum that overflows.
 ///
 /// ```math
 /// y_c = \frac{a_c}{\sum_{d=1}^C a_d}, \qquad a_d = e^{z_d}
@@ -165,31 +165,25 @@ pub fn softmax_naive<T: Float>(z: &[T]) -> Result<Vec<T>> {
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
 pub fn softmax_from_exponentials<T: Scalar>(a: &[T]) -> Result<Vec<T>> {
-    exponentials(a)?;
-    let sum = a.iter().fold(T::zero(), |s, &x| s + x);
+    let sum = exponentials(a)?;
     Ok(a.iter().map(|&x| x / sum).collect())
 }
 // ANCHOR_END: softmax_from_exponentials
 
-/// Check exponentials $a_d = e^{z_d}$: non-empty, each strictly positive.
-pub(crate) fn exponentials<T: Scalar>(a: &[T]) -> Result<()> {
+/// Check exponentials $a_d = e^{z_d}$ (non-empty, each finite and strictly
+/// positive) and return their sum $\Sigma_C = \sum_d a_d$, which must be finite too.
+pub(crate) fn exponentials<T: Scalar>(a: &[T]) -> Result<T> {
     check::non_empty("exponentials", a)?;
-    for (index, &x) in a.iter().enumerate() {
-        if check::is_nan(x) {
-            return Err(Error::NotANumber {
-                what: "exponential",
-                index,
-            });
-        }
-        if x <= T::zero() {
-            return Err(Error::NotPositive {
-                what: "exponential",
-                index,
-                value: check::value(x),
-            });
-        }
+    check::finite_entries("exponential", a)?;
+    if let Some(index) = a.iter().position(|&x| x <= T::zero()) {
+        return Err(Error::NotPositive {
+            what: "exponential",
+            index,
+            value: check::value(a[index]),
+        });
     }
-    Ok(())
+    let sum = a.iter().fold(T::zero(), |s, &x| s + x);
+    check::finite_result("sum of exponentials", sum)
 }
 
 // ANCHOR: log_sum_exp
