@@ -9,8 +9,10 @@
 use autodiff::F1;
 use num_rational::Ratio;
 use proptest::prelude::*;
+use quickcheck::{Gen, QuickCheck, TestResult};
 use softmax_cross_entropy::Result;
 use softmax_cross_entropy::verify::{forward_mode_gradient, forward_mode_jacobian};
+use std::cell::Cell;
 
 /// Exact rationals, the scalar of the exact checks.
 pub type Q = Ratio<i128>;
@@ -34,6 +36,48 @@ pub const MAX_SAMPLES: usize = 4;
 /// balance at `h = ε^{1/3}`).
 pub fn fd_scale() -> f64 {
     f64::EPSILON.powf(2.0 / 3.0)
+}
+
+/// A quickcheck runner whose vectors have fewer than `MAX_CLASSES + 1`
+/// entries (generator size `MAX_CLASSES + 1`), so that properties stay cheap
+/// and a failure shrinks in milliseconds, not minutes; the number of tests
+/// still comes from `QUICKCHECK_TESTS`.
+pub fn quickcheck_runner() -> QuickCheck {
+    SHRINK_STEPS.with(|steps| steps.set(0));
+    QuickCheck::new().rng(Gen::new(MAX_CLASSES + 1))
+}
+
+thread_local! {
+    /// Evaluations since the property first failed on this thread (0: none yet).
+    static SHRINK_STEPS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// How many evaluations quickcheck may spend shrinking a failure.
+const SHRINK_BUDGET: u32 = 20_000;
+
+/// Pass a quickcheck result through a shrinking budget. Quickcheck shrinks a
+/// failure by re-running the property on smaller inputs, one value at a time;
+/// when the failure needs two values to stay close, each step can only move a
+/// value by 1, and shrinking can take billions of steps (a mutant that breaks
+/// the library must fail fast, not hang). After [`SHRINK_BUDGET`] evaluations
+/// following the first failure every case passes, so shrinking stops and
+/// quickcheck reports the smallest failure found so far.
+pub fn within_shrink_budget(result: TestResult) -> TestResult {
+    SHRINK_STEPS.with(|steps| {
+        let n = steps.get();
+        if n > SHRINK_BUDGET {
+            return TestResult::passed();
+        }
+        if n > 0 || result.is_failure() {
+            steps.set(n + 1);
+        }
+        result
+    })
+}
+
+/// `TestResult::from_bool`, within the shrinking budget.
+pub fn verdict(ok: bool) -> TestResult {
+    within_shrink_budget(TestResult::from_bool(ok))
 }
 
 /// Logits: between 1 and [`MAX_CLASSES`] entries, uniform in `[-r, r]`.

@@ -6,9 +6,10 @@
 //! `InSample` wrapping in batches. Finally, a property: no public function
 //! panics or returns a NaN on arbitrary input.
 
+use crate::common::{quickcheck_runner, within_shrink_budget};
 use autodiff::F1;
 use proptest::prelude::*;
-use quickcheck::{QuickCheck, TestResult};
+use quickcheck::TestResult;
 use softmax_cross_entropy::batch::{
     Reduction, batch_cross_entropy, batch_cross_entropy_from_logits,
     batch_cross_entropy_from_logits_classes, batch_gradient_from_logits,
@@ -1117,13 +1118,13 @@ fn no_public_function_panics_or_returns_nan() {
                 .filter(|(name, _)| !KNOWN_NAN_BUGS.contains(name))
                 .find(|(_, v)| v.iter().any(|x| x.is_nan()));
             if let Some((name, v)) = nan {
-                return TestResult::error(format!(
+                return within_shrink_budget(TestResult::error(format!(
                     "{name} returned a NaN: {v:?}\n for a = {a:?}, b = {b:?}, i = {i}, j = {j}, classes = {classes}, x = {x}, w = {w}"
-                ));
+                )));
             }
         }
-        TestResult::passed()
+        within_shrink_budget(TestResult::passed())
     }
-    QuickCheck::new()
+    quickcheck_runner()
         .quickcheck(prop as fn(Vec<f64>, Vec<f64>, usize, usize, usize, f64, f64) -> TestResult);
 }

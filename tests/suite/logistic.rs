@@ -6,7 +6,7 @@
 use crate::common::*;
 use autodiff::F1;
 use proptest::prelude::*;
-use quickcheck::{QuickCheck, TestResult};
+use quickcheck::TestResult;
 use softmax_cross_entropy::cross_entropy::{cross_entropy, cross_entropy_from_logits};
 use softmax_cross_entropy::logistic::{
     binary_cross_entropy, binary_cross_entropy_from_logit, logistic, logistic_derivative, steps,
@@ -132,9 +132,9 @@ fn half_probability_costs_log_two() {
         let ok = (binary_cross_entropy(0.5, t).unwrap() - ln2).abs() <= 2.0 * f64::EPSILON * ln2
             && (binary_cross_entropy_from_logit(0.0, t).unwrap() - ln2).abs()
                 <= 2.0 * f64::EPSILON * ln2;
-        TestResult::from_bool(ok)
+        verdict(ok)
     }
     assert_eq!(logistic(0.0_f64).unwrap(), 0.5);
     assert_eq!(logistic_derivative(0.0_f64).unwrap(), 0.25);
-    QuickCheck::new().quickcheck(prop as fn(u16) -> TestResult);
+    quickcheck_runner().quickcheck(prop as fn(u16) -> TestResult);
 }
