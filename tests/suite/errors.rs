@@ -749,6 +749,12 @@ fn display_messages() {
             vec!["1", "710"],
         ),
         (Error::Underflow { len: 2 }, vec!["2"]),
+        (
+            Error::NotRepresentable {
+                what: "sum of targets",
+            },
+            vec!["sum of targets", "overflows"],
+        ),
         (in_sample(3, nan("logit", 0)), vec!["sample 3", "logit 0"]),
     ];
     for (err, parts) in cases {
@@ -784,6 +790,96 @@ proptest! {
             prop_assert_eq!(got, Err(Error::TargetsDoNotSumToOne { sum, tolerance: tol }));
         }
     }
+}
+
+/// Infinite entries where only finite numbers make sense (exponentials, the
+/// vector of a vector–Jacobian product, targets) are refused, and a formula
+/// whose intermediate sum or product of finite inputs overflows reports that
+/// instead of returning a silent NaN, `inf` or 0. (These cases were found by
+/// `no_public_function_panics_or_returns_nan`.)
+#[test]
+fn infinite_and_overflowing_inputs() {
+    const MAX: f64 = f64::MAX;
+    let infinite = |what, index| Error::Infinite {
+        what,
+        index,
+        value: INF,
+    };
+    let overflow = |what| Error::NotRepresentable { what };
+    assert_fails!(
+        softmax_from_exponentials(&[INF, 1.0]),
+        infinite("exponential", 0)
+    );
+    assert_fails!(
+        softmax_from_exponentials(&[MAX, MAX]),
+        overflow("sum of exponentials")
+    );
+    assert_fails!(
+        logistic::steps::two_class_quotient(1.0, INF),
+        infinite("exponential", 1)
+    );
+    assert_fails!(
+        logistic::steps::two_class_divided(INF, INF),
+        infinite("exponential", 0)
+    );
+    assert_fails!(
+        logistic::steps::two_class_quotient(MAX, MAX),
+        overflow("sum of exponentials")
+    );
+    assert_fails!(
+        jacobian::steps::diagonal_factored(&[INF, 1.0], 0),
+        infinite("exponential", 0)
+    );
+    assert_fails!(
+        jacobian::steps::diagonal_quotient_rule(&[MAX, MAX], 0),
+        overflow("sum of exponentials")
+    );
+    // The sum 2e200 is finite, but the quotient rule divides by its square.
+    assert_fails!(
+        jacobian::steps::diagonal_quotient_rule(&[1e200, 1e200], 0),
+        overflow("square of the sum of exponentials")
+    );
+    assert_fails!(
+        jacobian::steps::off_diagonal_product(&[1e200, 1e200], 0, 1),
+        overflow("square of the sum of exponentials")
+    );
+    assert_fails!(
+        vector_jacobian_product(&[0.5, 0.5], &[INF, 0.0]),
+        infinite("vector entry", 0)
+    );
+    assert_fails!(
+        vector_jacobian_product(&[0.0, 1.0], &[0.0, -INF]),
+        Error::Infinite {
+            what: "vector entry",
+            index: 1,
+            value: -INF
+        }
+    );
+    assert_fails!(
+        vector_jacobian_product(&[1.0, 1.0], &[MAX, MAX]),
+        overflow("vector-Jacobian product")
+    );
+    assert_fails!(
+        cross_entropy_gradient_general(&[0.5, 0.5], &[INF, 0.0]),
+        infinite("target", 0)
+    );
+    assert_fails!(
+        cross_entropy_gradient_general(&[0.0, 1.0], &[MAX, MAX]),
+        overflow("sum of targets")
+    );
+    assert_fails!(
+        gradient::steps::chain_rule(&[0.5, 0.5], &[MAX, MAX], 0),
+        overflow("gradient")
+    );
+    assert_fails!(
+        gradient::steps::factored(&[0.0, 1.0], &[INF, 0.0], 0),
+        infinite("target", 0)
+    );
+    // Large but representable inputs still work: MAX/2 + MAX/2 = MAX.
+    assert_eq!(
+        softmax_from_exponentials(&[MAX / 2.0, MAX / 2.0]).unwrap(),
+        vec![0.5, 0.5]
+    );
 }
 
 /// Map an arbitrary `f64` (quickcheck's are mostly of huge magnitude) into
@@ -975,93 +1071,6 @@ fn call_everything(
     outputs
 }
 
-/// Functions that currently return a NaN for infinite or overflowing input
-/// (a bug in src, reported in docs-notes/tests.md and pinned down by
-/// `known_nan_bugs`). The property still calls them, so a panic is caught,
-/// but skips their NaN check. Empty this list once `known_nan_bugs` passes.
-const KNOWN_NAN_BUGS: &[&str] = &[
-    "softmax_from_exponentials",
-    "diagonal_quotient_rule",
-    "diagonal_factored",
-    "diagonal_complement",
-    "off_diagonal_quotient_rule",
-    "off_diagonal_product",
-    "vector_jacobian_product",
-    "vector_jacobian_product_into",
-    "cross_entropy_gradient_general",
-    "chain_rule",
-    "split_diagonal",
-    "expanded",
-    "merged",
-    "factored",
-    "normalized",
-    "two_class_quotient",
-    "two_class_divided",
-];
-
-/// The cases behind `KNOWN_NAN_BUGS`: each must be an error or a value
-/// without NaN. Ignored until src rejects infinite exponentials, vector
-/// entries and targets, and overflowing sums.
-#[test]
-#[ignore = "src bug: NaN from infinite or overflowing input, see docs-notes/tests.md"]
-fn known_nan_bugs() {
-    const MAX: f64 = f64::MAX;
-    let no_nan = |name: &str, r: softmax_cross_entropy::Result<Vec<f64>>| {
-        if let Ok(v) = &r {
-            assert!(!v.iter().any(|x| x.is_nan()), "{name} returned {v:?}");
-        }
-    };
-    let one = |r: softmax_cross_entropy::Result<f64>| r.map(|v| vec![v]);
-    no_nan(
-        "softmax_from_exponentials",
-        softmax_from_exponentials(&[INF, 1.0]),
-    );
-    no_nan(
-        "two_class_quotient",
-        one(logistic::steps::two_class_quotient(INF, 1.0)),
-    );
-    no_nan(
-        "two_class_divided",
-        one(logistic::steps::two_class_divided(INF, INF)),
-    );
-    no_nan(
-        "diagonal_quotient_rule",
-        one(jacobian::steps::diagonal_quotient_rule(&[MAX, MAX], 0)),
-    );
-    no_nan(
-        "diagonal_factored",
-        one(jacobian::steps::diagonal_factored(&[INF, 1.0], 0)),
-    );
-    no_nan(
-        "vector_jacobian_product",
-        vector_jacobian_product(&[0.5, 0.5], &[INF, 0.0]),
-    );
-    no_nan(
-        "vector_jacobian_product",
-        vector_jacobian_product(&[0.0, 1.0], &[INF, 0.0]),
-    );
-    no_nan(
-        "cross_entropy_gradient_general",
-        cross_entropy_gradient_general(&[0.5, 0.5], &[INF, 0.0]),
-    );
-    no_nan(
-        "cross_entropy_gradient_general",
-        cross_entropy_gradient_general(&[0.0, 1.0], &[MAX, MAX]),
-    );
-    no_nan(
-        "chain_rule",
-        one(gradient::steps::chain_rule(&[0.5, 0.5], &[MAX, MAX], 0)),
-    );
-    no_nan(
-        "factored",
-        one(gradient::steps::factored(&[0.0, 1.0], &[INF, 0.0], 0)),
-    );
-    // Silently wrong rather than NaN: Σ a overflows, so MAX/inf = 0 twice.
-    if let Ok(y) = softmax_from_exponentials(&[MAX, MAX]) {
-        assert_eq!(y, vec![0.5, 0.5]);
-    }
-}
-
 /// Call every public function on arbitrary input (quickcheck's `f64` includes
 /// NaN, ±inf, ±MAX, ±0) and check that each returns `Ok` or `Err` without
 /// panicking and that no `Ok` value holds a NaN. The raw vectors rarely pass
@@ -1113,10 +1122,7 @@ fn no_public_function_panics_or_returns_nan() {
             ),
         ];
         for outputs in runs {
-            let nan = outputs
-                .iter()
-                .filter(|(name, _)| !KNOWN_NAN_BUGS.contains(name))
-                .find(|(_, v)| v.iter().any(|x| x.is_nan()));
+            let nan = outputs.iter().find(|(_, v)| v.iter().any(|x| x.is_nan()));
             if let Some((name, v)) = nan {
                 return within_shrink_budget(TestResult::error(format!(
                     "{name} returned a NaN: {v:?}\n for a = {a:?}, b = {b:?}, i = {i}, j = {j}, classes = {classes}, x = {x}, w = {w}"
