@@ -71,7 +71,6 @@ fn reduce_rows<T: Float>(
     Ok(total * weight(rows, reduction))
 }
 
-// ANCHOR: batch_cross_entropy
 /// The batch cross-entropy of predicted distributions `y` against target
 /// distributions `t`, both row-major $N \times C$:
 ///
@@ -93,6 +92,7 @@ fn reduce_rows<T: Float>(
 /// approx::assert_relative_eq!(batch_cross_entropy(&y, &t, 2, Reduction::Sum)?, expected, max_relative = 2.0 * f64::EPSILON);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: batch_cross_entropy
 pub fn batch_cross_entropy<T: Float>(
     y: &[T],
     t: &[T],
@@ -103,7 +103,6 @@ pub fn batch_cross_entropy<T: Float>(
 }
 // ANCHOR_END: batch_cross_entropy
 
-// ANCHOR: batch_cross_entropy_from_logits
 /// The batch cross-entropy from row-major logits `z` and target distributions
 /// `t`, each row through log-softmax:
 ///
@@ -121,6 +120,7 @@ pub fn batch_cross_entropy<T: Float>(
 /// assert_eq!(batch_cross_entropy_from_logits(&z, &t, 2, Reduction::Mean)?, 2.0_f64.ln());
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: batch_cross_entropy_from_logits
 pub fn batch_cross_entropy_from_logits<T: Float>(
     z: &[T],
     t: &[T],
@@ -131,7 +131,6 @@ pub fn batch_cross_entropy_from_logits<T: Float>(
 }
 // ANCHOR_END: batch_cross_entropy_from_logits
 
-// ANCHOR: batch_cross_entropy_from_logits_classes
 /// The batch cross-entropy from row-major logits `z` and one class label per
 /// sample:
 ///
@@ -150,6 +149,7 @@ pub fn batch_cross_entropy_from_logits<T: Float>(
 /// assert!(batch_cross_entropy_from_logits_classes(&z, &[0, 2], 2, Reduction::Sum).is_err());
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: batch_cross_entropy_from_logits_classes
 pub fn batch_cross_entropy_from_logits_classes<T: Float>(
     z: &[T],
     labels: &[usize],
@@ -166,7 +166,6 @@ pub fn batch_cross_entropy_from_logits_classes<T: Float>(
 }
 // ANCHOR_END: batch_cross_entropy_from_logits_classes
 
-// ANCHOR: batch_gradient_from_logits_into
 /// The gradient of [`batch_cross_entropy_from_logits`] with respect to every
 /// logit, written row-major into `out`:
 ///
@@ -185,6 +184,7 @@ pub fn batch_cross_entropy_from_logits_classes<T: Float>(
 /// assert_eq!(g, [-0.25, 0.25, 0.25, -0.25]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: batch_gradient_from_logits_into
 pub fn batch_gradient_from_logits_into<T: Float>(
     z: &[T],
     t: &[T],
@@ -207,7 +207,6 @@ pub fn batch_gradient_from_logits_into<T: Float>(
 }
 // ANCHOR_END: batch_gradient_from_logits_into
 
-// ANCHOR: batch_gradient_from_logits
 /// The batch gradient as a new row-major vector; see [`batch_gradient_from_logits_into`].
 ///
 /// ```math
@@ -221,6 +220,7 @@ pub fn batch_gradient_from_logits_into<T: Float>(
 /// assert_eq!(g, vec![0.5, -0.5]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: batch_gradient_from_logits
 pub fn batch_gradient_from_logits<T: Float>(
     z: &[T],
     t: &[T],

@@ -23,7 +23,6 @@ fn weighted_negative_sum<T: Float>(t: &[T], log_y: impl Iterator<Item = T>) -> T
         .fold(T::zero(), |s, (&t_c, l)| s - t_c * l)
 }
 
-// ANCHOR: cross_entropy
 /// The cross-entropy of the predicted distribution $\mathbf y$ against the
 /// target distribution $\mathbf t$:
 ///
@@ -40,6 +39,7 @@ fn weighted_negative_sum<T: Float>(t: &[T], log_y: impl Iterator<Item = T>) -> T
 /// assert_eq!(cross_entropy(&[1.0_f64, 0.0], &[1.0, 0.0])?, 0.0); // 0 log 0 = 0
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: cross_entropy
 pub fn cross_entropy<T: Float>(y: &[T], t: &[T]) -> Result<T> {
     check::probabilities(y)?;
     check::same_len("targets", y.len(), t.len())?;
@@ -48,7 +48,6 @@ pub fn cross_entropy<T: Float>(y: &[T], t: &[T]) -> Result<T> {
 }
 // ANCHOR_END: cross_entropy
 
-// ANCHOR: cross_entropy_class
 /// The cross-entropy against a one-hot target given as its class index $k$:
 ///
 /// ```math
@@ -63,6 +62,7 @@ pub fn cross_entropy<T: Float>(y: &[T], t: &[T]) -> Result<T> {
 /// assert!(cross_entropy_class(&[0.5_f64, 0.5], 2).is_err());
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: cross_entropy_class
 pub fn cross_entropy_class<T: Float>(y: &[T], class: usize) -> Result<T> {
     check::probabilities(y)?;
     check::index("class", class, y.len())?;
@@ -70,7 +70,6 @@ pub fn cross_entropy_class<T: Float>(y: &[T], class: usize) -> Result<T> {
 }
 // ANCHOR_END: cross_entropy_class
 
-// ANCHOR: cross_entropy_from_logits
 /// The cross-entropy of $\varsigma(\mathbf z)$ against the target distribution
 /// $\mathbf t$, computed from the logits through log-softmax:
 ///
@@ -91,6 +90,7 @@ pub fn cross_entropy_class<T: Float>(y: &[T], class: usize) -> Result<T> {
 /// assert_eq!(cross_entropy_from_logits(&[0.0_f64, 800.0], &[1.0, 0.0])?, 800.0);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: cross_entropy_from_logits
 pub fn cross_entropy_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<T> {
     let log_y = log_softmax(z)?;
     check::same_len("targets", z.len(), t.len())?;
@@ -99,7 +99,6 @@ pub fn cross_entropy_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<T> {
 }
 // ANCHOR_END: cross_entropy_from_logits
 
-// ANCHOR: cross_entropy_from_logits_class
 /// The cross-entropy of $\varsigma(\mathbf z)$ against class $k$, from the logits:
 ///
 /// ```math
@@ -113,6 +112,7 @@ pub fn cross_entropy_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<T> {
 /// assert_eq!(cross_entropy_from_logits_class(&[0.0_f32, 1e5], 0)?, 1e5);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: cross_entropy_from_logits_class
 pub fn cross_entropy_from_logits_class<T: Float>(z: &[T], class: usize) -> Result<T> {
     // −log ς(z)_k = log Σ e^{z_d − m} − (z_k − m): no cancellation of a large m.
     let log_y = log_softmax(z)?;

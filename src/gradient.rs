@@ -12,7 +12,6 @@
 use crate::{Result, Scalar, check, softmax::softmax_into};
 use num_traits::Float;
 
-// ANCHOR: cross_entropy_gradient_into
 /// The gradient $\mathbf y - \mathbf t$ for a target distribution, written into `out`:
 ///
 /// ```math
@@ -30,6 +29,7 @@ use num_traits::Float;
 /// assert_eq!(g, [-0.75, 0.75]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: cross_entropy_gradient_into
 pub fn cross_entropy_gradient_into<T: Float>(y: &[T], t: &[T], out: &mut [T]) -> Result<()> {
     check::probabilities(y)?;
     check::same_len("targets", y.len(), t.len())?;
@@ -42,7 +42,6 @@ pub fn cross_entropy_gradient_into<T: Float>(y: &[T], t: &[T], out: &mut [T]) ->
 }
 // ANCHOR_END: cross_entropy_gradient_into
 
-// ANCHOR: cross_entropy_gradient
 /// The gradient $\mathbf y - \mathbf t$ as a new vector; see [`cross_entropy_gradient_into`].
 ///
 /// ```math
@@ -55,6 +54,7 @@ pub fn cross_entropy_gradient_into<T: Float>(y: &[T], t: &[T], out: &mut [T]) ->
 /// assert!(cross_entropy_gradient(&[0.25_f64, 0.75], &[1.0, 1.0]).is_err()); // Σt = 2
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: cross_entropy_gradient
 pub fn cross_entropy_gradient<T: Float>(y: &[T], t: &[T]) -> Result<Vec<T>> {
     let mut out = vec![T::zero(); y.len()];
     cross_entropy_gradient_into(y, t, &mut out)?;
@@ -62,7 +62,6 @@ pub fn cross_entropy_gradient<T: Float>(y: &[T], t: &[T]) -> Result<Vec<T>> {
 }
 // ANCHOR_END: cross_entropy_gradient
 
-// ANCHOR: cross_entropy_gradient_from_logits_into
 /// The gradient of [`crate::cross_entropy::cross_entropy_from_logits`] with
 /// respect to the logits, $\varsigma(\mathbf z) - \mathbf t$, written into `out`:
 ///
@@ -81,6 +80,7 @@ pub fn cross_entropy_gradient<T: Float>(y: &[T], t: &[T]) -> Result<Vec<T>> {
 /// assert_eq!(g, [1.0, -1.0]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: cross_entropy_gradient_from_logits_into
 pub fn cross_entropy_gradient_from_logits_into<T: Float>(
     z: &[T],
     t: &[T],
@@ -96,7 +96,6 @@ pub fn cross_entropy_gradient_from_logits_into<T: Float>(
 }
 // ANCHOR_END: cross_entropy_gradient_from_logits_into
 
-// ANCHOR: cross_entropy_gradient_from_logits
 /// The gradient $\varsigma(\mathbf z) - \mathbf t$ as a new vector; see
 /// [`cross_entropy_gradient_from_logits_into`].
 ///
@@ -109,6 +108,7 @@ pub fn cross_entropy_gradient_from_logits_into<T: Float>(
 /// assert_eq!(cross_entropy_gradient_from_logits(&[0.0_f64, 0.0], &[0.0, 1.0])?, vec![0.5, -0.5]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: cross_entropy_gradient_from_logits
 pub fn cross_entropy_gradient_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<Vec<T>> {
     let mut out = vec![T::zero(); z.len()];
     cross_entropy_gradient_from_logits_into(z, t, &mut out)?;
@@ -116,7 +116,6 @@ pub fn cross_entropy_gradient_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<
 }
 // ANCHOR_END: cross_entropy_gradient_from_logits
 
-// ANCHOR: cross_entropy_gradient_general
 /// The gradient of $-\sum_j t_j \log \varsigma(\mathbf z)_j$ for any
 /// non-negative targets, without assuming they sum to 1:
 ///
@@ -134,6 +133,7 @@ pub fn cross_entropy_gradient_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<
 /// assert_eq!(cross_entropy_gradient_general(&[0.25_f64, 0.75], &[1.0, 1.0])?, vec![-0.5, 0.5]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: cross_entropy_gradient_general
 pub fn cross_entropy_gradient_general<T: Scalar>(y: &[T], t: &[T]) -> Result<Vec<T>> {
     check::probabilities(y)?;
     check::same_len("targets", y.len(), t.len())?;
@@ -193,7 +193,6 @@ pub mod steps {
         terms.fold(T::zero(), |s, x| s + x)
     }
 
-    // ANCHOR: chain_rule
     /// The chain rule through $\log$, with the softmax derivative
     /// $\partial y_j / \partial z_i$ from [`crate::jacobian::jacobian_element`]:
     ///
@@ -209,6 +208,7 @@ pub mod steps {
     /// assert_eq!(chain_rule(&[0.25_f64, 0.75], &[1.0, 0.0], 0)?, -0.75);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: chain_rule
     pub fn chain_rule<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, true)?;
         let mut total = T::zero();
@@ -219,7 +219,6 @@ pub mod steps {
     }
     // ANCHOR_END: chain_rule
 
-    // ANCHOR: split_diagonal
     /// The $j = i$ term split off and both derivatives substituted:
     ///
     /// ```math
@@ -231,6 +230,7 @@ pub mod steps {
     /// assert_eq!(split_diagonal(&[0.25_f64, 0.75], &[1.0, 0.0], 0)?, -0.75);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: split_diagonal
     pub fn split_diagonal<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, true)?;
         let diagonal = t[i] / y[i] * (y[i] * (T::one() - y[i]));
@@ -241,7 +241,6 @@ pub mod steps {
     }
     // ANCHOR_END: split_diagonal
 
-    // ANCHOR: expanded
     /// The fractions cancelled and the products expanded:
     ///
     /// ```math
@@ -253,6 +252,7 @@ pub mod steps {
     /// assert_eq!(expanded(&[0.25_f64, 0.75], &[1.0, 0.0], 0)?, -0.75);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: expanded
     pub fn expanded<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, false)?;
         let others = sum((0..y.len()).filter(|&j| j != i).map(|j| t[j] * y[i]));
@@ -260,7 +260,6 @@ pub mod steps {
     }
     // ANCHOR_END: expanded
 
-    // ANCHOR: merged
     /// The $t_i y_i$ term merged back into the sum:
     ///
     /// ```math
@@ -272,6 +271,7 @@ pub mod steps {
     /// assert_eq!(merged(&[0.25_f64, 0.75], &[1.0, 0.0], 0)?, -0.75);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: merged
     pub fn merged<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, false)?;
         check::finite_result(
@@ -281,7 +281,6 @@ pub mod steps {
     }
     // ANCHOR_END: merged
 
-    // ANCHOR: factored
     /// $y_i$ factored out of the sum:
     ///
     /// ```math
@@ -293,13 +292,13 @@ pub mod steps {
     /// assert_eq!(factored(&[0.25_f64, 0.75], &[1.0, 1.0], 0)?, -0.5); // Σt = 2
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: factored
     pub fn factored<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, false)?;
         check::finite_result("gradient", T::zero() - t[i] + y[i] * sum(t.iter().copied()))
     }
     // ANCHOR_END: factored
 
-    // ANCHOR: normalized
     /// The last line, which substitutes $\sum_j t_j = 1$ (the step the source
     /// does not state):
     ///
@@ -315,6 +314,7 @@ pub mod steps {
     /// assert_eq!(normalized(&[0.25_f64, 0.75], &[1.0, 1.0], 0)?, -0.75); // ≠ −0.5 above
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: normalized
     pub fn normalized<T: Scalar>(y: &[T], t: &[T], i: usize) -> Result<T> {
         checked(y, t, i, false)?;
         check::finite_result("gradient", y[i] - t[i])

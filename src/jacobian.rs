@@ -18,7 +18,6 @@
 
 use crate::{Result, Scalar, check};
 
-// ANCHOR: softmax_derivative_same
 /// The diagonal derivative, $i = j$:
 ///
 /// ```math
@@ -32,13 +31,13 @@ use crate::{Result, Scalar, check};
 /// assert_eq!(softmax_derivative_same(0.25_f64)?, 0.1875);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: softmax_derivative_same
 pub fn softmax_derivative_same<T: Scalar>(y_i: T) -> Result<T> {
     check::probability("probability", 0, y_i)?;
     Ok(y_i * (T::one() - y_i))
 }
 // ANCHOR_END: softmax_derivative_same
 
-// ANCHOR: softmax_derivative_cross
 /// The off-diagonal derivative, $i \neq j$:
 ///
 /// ```math
@@ -53,6 +52,7 @@ pub fn softmax_derivative_same<T: Scalar>(y_i: T) -> Result<T> {
 /// assert_eq!(softmax_derivative_cross(0.25_f64, 0.5)?, -0.125);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: softmax_derivative_cross
 pub fn softmax_derivative_cross<T: Scalar>(y_i: T, y_j: T) -> Result<T> {
     check::probability("probability", 0, y_i)?;
     check::probability("probability", 1, y_j)?;
@@ -60,7 +60,6 @@ pub fn softmax_derivative_cross<T: Scalar>(y_i: T, y_j: T) -> Result<T> {
 }
 // ANCHOR_END: softmax_derivative_cross
 
-// ANCHOR: jacobian_element
 /// One element $\partial y_i / \partial z_j$ of the Jacobian, choosing the
 /// $i = j$ or $i \neq j$ formula.
 ///
@@ -78,6 +77,7 @@ pub fn softmax_derivative_cross<T: Scalar>(y_i: T, y_j: T) -> Result<T> {
 /// assert!(jacobian_element(&y, 2, 0).is_err());
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: jacobian_element
 pub fn jacobian_element<T: Scalar>(y: &[T], i: usize, j: usize) -> Result<T> {
     check::probabilities(y)?;
     check::index("row", i, y.len())?;
@@ -90,7 +90,6 @@ pub fn jacobian_element<T: Scalar>(y: &[T], i: usize, j: usize) -> Result<T> {
 }
 // ANCHOR_END: jacobian_element
 
-// ANCHOR: jacobian_into
 /// The full Jacobian in matrix form, written row-major into `out` (length $C^2$):
 ///
 /// ```math
@@ -108,6 +107,7 @@ pub fn jacobian_element<T: Scalar>(y: &[T], i: usize, j: usize) -> Result<T> {
 /// assert_eq!(j, [0.25, -0.25, -0.25, 0.25]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: jacobian_into
 pub fn jacobian_into<T: Scalar>(y: &[T], out: &mut [T]) -> Result<()> {
     check::probabilities(y)?;
     let c = y.len();
@@ -122,7 +122,6 @@ pub fn jacobian_into<T: Scalar>(y: &[T], out: &mut [T]) -> Result<()> {
 }
 // ANCHOR_END: jacobian_into
 
-// ANCHOR: jacobian
 /// The full Jacobian $\operatorname{diag}(\mathbf y) - \mathbf y \mathbf y^\top$
 /// as a new row-major $C \times C$ vector; see [`jacobian_into`].
 ///
@@ -136,6 +135,7 @@ pub fn jacobian_into<T: Scalar>(y: &[T], out: &mut [T]) -> Result<()> {
 /// assert_eq!(j, vec![0.1875, -0.1875, -0.1875, 0.1875]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: jacobian
 pub fn jacobian<T: Scalar>(y: &[T]) -> Result<Vec<T>> {
     let mut out = vec![T::zero(); y.len() * y.len()];
     jacobian_into(y, &mut out)?;
@@ -143,7 +143,6 @@ pub fn jacobian<T: Scalar>(y: &[T]) -> Result<Vec<T>> {
 }
 // ANCHOR_END: jacobian
 
-// ANCHOR: vector_jacobian_product_into
 /// The vector–Jacobian product $\mathbf v^\top J$ without forming $J$, written
 /// into `out`:
 ///
@@ -164,6 +163,7 @@ pub fn jacobian<T: Scalar>(y: &[T]) -> Result<Vec<T>> {
 /// assert_eq!(out, [0.25, -0.25]); // the first row of J
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: vector_jacobian_product_into
 pub fn vector_jacobian_product_into<T: Scalar>(y: &[T], v: &[T], out: &mut [T]) -> Result<()> {
     check::probabilities(y)?;
     check::same_len("vector entries", y.len(), v.len())?;
@@ -177,7 +177,6 @@ pub fn vector_jacobian_product_into<T: Scalar>(y: &[T], v: &[T], out: &mut [T]) 
 }
 // ANCHOR_END: vector_jacobian_product_into
 
-// ANCHOR: vector_jacobian_product
 /// The vector–Jacobian product $\mathbf y \odot (\mathbf v - \langle \mathbf v,
 /// \mathbf y\rangle \mathbf 1)$ as a new vector; see [`vector_jacobian_product_into`].
 ///
@@ -190,6 +189,7 @@ pub fn vector_jacobian_product_into<T: Scalar>(y: &[T], v: &[T], out: &mut [T]) 
 /// assert_eq!(vector_jacobian_product(&[0.25_f64, 0.75], &[0.0, 1.0])?, vec![-0.1875, 0.1875]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: vector_jacobian_product
 pub fn vector_jacobian_product<T: Scalar>(y: &[T], v: &[T]) -> Result<Vec<T>> {
     let mut out = vec![T::zero(); y.len()];
     vector_jacobian_product_into(y, v, &mut out)?;
@@ -240,7 +240,6 @@ pub mod steps {
         Ok(s)
     }
 
-    // ANCHOR: diagonal_quotient_rule
     /// The quotient rule applied to $e^{z_i} / \Sigma_C$, using
     /// $\partial \Sigma_C / \partial z_i = e^{z_i}$:
     ///
@@ -258,13 +257,13 @@ pub mod steps {
     /// assert_eq!(diagonal_quotient_rule(&[1.0_f64, 3.0], 0)?, 3.0 / 16.0);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: diagonal_quotient_rule
     pub fn diagonal_quotient_rule<T: Scalar>(a: &[T], i: usize) -> Result<T> {
         let s = checked(a, i)?;
         Ok((a[i] * s - a[i] * a[i]) / (s * s))
     }
     // ANCHOR_END: diagonal_quotient_rule
 
-    // ANCHOR: diagonal_factored
     /// The quotient split into two factors:
     ///
     /// ```math
@@ -276,13 +275,13 @@ pub mod steps {
     /// assert_eq!(diagonal_factored(&[1.0_f64, 3.0], 0)?, 0.25 * 0.75);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: diagonal_factored
     pub fn diagonal_factored<T: Scalar>(a: &[T], i: usize) -> Result<T> {
         let s = checked(a, i)?;
         Ok((a[i] / s) * ((s - a[i]) / s))
     }
     // ANCHOR_END: diagonal_factored
 
-    // ANCHOR: diagonal_complement
     /// The second factor written as a complement:
     ///
     /// ```math
@@ -294,13 +293,13 @@ pub mod steps {
     /// assert_eq!(diagonal_complement(&[1.0_f64, 3.0], 1)?, 0.75 * 0.25);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: diagonal_complement
     pub fn diagonal_complement<T: Scalar>(a: &[T], i: usize) -> Result<T> {
         let s = checked(a, i)?;
         Ok((a[i] / s) * (T::one() - a[i] / s))
     }
     // ANCHOR_END: diagonal_complement
 
-    // ANCHOR: off_diagonal_quotient_rule
     /// The quotient rule for $i \neq j$, where the numerator $e^{z_i}$ does not
     /// depend on $z_j$:
     ///
@@ -318,13 +317,13 @@ pub mod steps {
     /// assert!(off_diagonal_quotient_rule(&[1.0_f64, 3.0], 1, 1).is_err());
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: off_diagonal_quotient_rule
     pub fn off_diagonal_quotient_rule<T: Scalar>(a: &[T], i: usize, j: usize) -> Result<T> {
         let s = checked_off_diagonal(a, i, j)?;
         Ok((T::zero() - a[i] * a[j]) / (s * s))
     }
     // ANCHOR_END: off_diagonal_quotient_rule
 
-    // ANCHOR: off_diagonal_product
     /// The quotient split into the product of two softmax outputs:
     ///
     /// ```math
@@ -336,6 +335,7 @@ pub mod steps {
     /// assert_eq!(off_diagonal_product(&[1.0_f64, 3.0], 1, 0)?, -0.75 * 0.25);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: off_diagonal_product
     pub fn off_diagonal_product<T: Scalar>(a: &[T], i: usize, j: usize) -> Result<T> {
         let s = checked_off_diagonal(a, i, j)?;
         Ok(T::zero() - (a[i] / s) * (a[j] / s))

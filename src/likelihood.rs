@@ -17,7 +17,6 @@
 use crate::{Result, check};
 use num_traits::Float;
 
-// ANCHOR: likelihood
 /// The likelihood of the targets $\mathbf t$ given the predicted distribution
 /// $\mathbf y$:
 ///
@@ -34,6 +33,7 @@ use num_traits::Float;
 /// assert_eq!(likelihood(&[0.25_f64, 0.75], &[0.0, 1.0])?, 0.75); // one-hot picks y_2
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: likelihood
 pub fn likelihood<T: Float>(y: &[T], t: &[T]) -> Result<T> {
     check::probabilities(y)?;
     check::same_len("targets", y.len(), t.len())?;
@@ -44,7 +44,6 @@ pub fn likelihood<T: Float>(y: &[T], t: &[T]) -> Result<T> {
 }
 // ANCHOR_END: likelihood
 
-// ANCHOR: negative_log_likelihood
 /// The negative logarithm of [`likelihood`], taken of the product itself:
 ///
 /// ```math
@@ -59,6 +58,7 @@ pub fn likelihood<T: Float>(y: &[T], t: &[T]) -> Result<T> {
 /// assert_eq!(negative_log_likelihood(&[0.5_f64, 0.5], &[1.0, 0.0])?, 2.0_f64.ln());
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: negative_log_likelihood
 pub fn negative_log_likelihood<T: Float>(y: &[T], t: &[T]) -> Result<T> {
     Ok(-likelihood(y, t)?.ln())
 }

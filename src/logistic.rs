@@ -20,7 +20,6 @@ fn finite_or_infinite_logit<T: Float>(x: T) -> Result<()> {
     }
 }
 
-// ANCHOR: logistic
 /// The logistic function, computed without overflow for every input:
 ///
 /// ```math
@@ -37,6 +36,7 @@ fn finite_or_infinite_logit<T: Float>(x: T) -> Result<()> {
 /// assert!(logistic(-700.0_f64)? > 0.0);   // e^-700 / (1 + e^-700), no overflow
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: logistic
 pub fn logistic<T: Float>(x: T) -> Result<T> {
     finite_or_infinite_logit(x)?;
     Ok(if x >= T::zero() {
@@ -48,7 +48,6 @@ pub fn logistic<T: Float>(x: T) -> Result<T> {
 }
 // ANCHOR_END: logistic
 
-// ANCHOR: logistic_derivative
 /// The derivative of the logistic function:
 ///
 /// ```math
@@ -65,12 +64,12 @@ pub fn logistic<T: Float>(x: T) -> Result<T> {
 /// assert!(logistic_derivative(40.0_f64)? > 0.0); // 1 - σ(40) would be 0
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: logistic_derivative
 pub fn logistic_derivative<T: Float>(x: T) -> Result<T> {
     Ok(logistic(x)? * logistic(-x)?)
 }
 // ANCHOR_END: logistic_derivative
 
-// ANCHOR: binary_cross_entropy
 /// The binary cross-entropy of the probability $y$ against the target $t$:
 ///
 /// ```math
@@ -86,6 +85,7 @@ pub fn logistic_derivative<T: Float>(x: T) -> Result<T> {
 /// assert_eq!(binary_cross_entropy(1.0_f64, 1.0)?, 0.0);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: binary_cross_entropy
 pub fn binary_cross_entropy<T: Float>(y: T, t: T) -> Result<T> {
     check::probability("probability", 0, y)?;
     check::probability("target", 1, t)?;
@@ -100,7 +100,6 @@ pub fn binary_cross_entropy<T: Float>(y: T, t: T) -> Result<T> {
 }
 // ANCHOR_END: binary_cross_entropy
 
-// ANCHOR: binary_cross_entropy_from_logit
 /// The binary cross-entropy of $\sigma(x)$ against $t$, from the logit $x$:
 ///
 /// ```math
@@ -115,6 +114,7 @@ pub fn binary_cross_entropy<T: Float>(y: T, t: T) -> Result<T> {
 /// assert_eq!(binary_cross_entropy_from_logit(-800.0_f64, 1.0)?, 800.0);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: binary_cross_entropy_from_logit
 pub fn binary_cross_entropy_from_logit<T: Float>(x: T, t: T) -> Result<T> {
     finite_or_infinite_logit(x)?;
     check::probability("target", 1, t)?;
@@ -145,7 +145,6 @@ pub mod steps {
     use crate::softmax::exponentials;
     use crate::{Result, Scalar, check};
 
-    // ANCHOR: two_class_quotient
     /// The first softmax output of two classes in the exponentials:
     ///
     /// ```math
@@ -160,13 +159,13 @@ pub mod steps {
     /// assert_eq!(two_class_quotient(1.0_f64, 3.0)?, 0.25);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: two_class_quotient
     pub fn two_class_quotient<T: Scalar>(a_1: T, a_2: T) -> Result<T> {
         let sum = exponentials(&[a_1, a_2])?;
         Ok(a_1 / sum)
     }
     // ANCHOR_END: two_class_quotient
 
-    // ANCHOR: two_class_divided
     /// Numerator and denominator divided by $a_1$:
     ///
     /// ```math
@@ -178,6 +177,7 @@ pub mod steps {
     /// assert_eq!(two_class_divided(1.0_f64, 3.0)?, 0.25);
     /// # Ok::<(), softmax_cross_entropy::Error>(())
     /// ```
+    // ANCHOR: two_class_divided
     pub fn two_class_divided<T: Scalar>(a_1: T, a_2: T) -> Result<T> {
         exponentials(&[a_1, a_2])?;
         check::finite_result("two-class softmax", T::one() / (T::one() + a_2 / a_1))

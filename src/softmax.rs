@@ -43,7 +43,6 @@ fn infinite_softmax_into<T: Float>(z: &[T], out: &mut [T]) {
     }
 }
 
-// ANCHOR: softmax_into
 /// The stable softmax, written into `out`: $y_c = e^{z_c - m} / \sum_d e^{z_d - m}$
 /// with $m = \max_d z_d$.
 ///
@@ -62,6 +61,7 @@ fn infinite_softmax_into<T: Float>(z: &[T], out: &mut [T]) {
 /// assert_eq!(y, [0.5, 0.5, 0.0]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: softmax_into
 pub fn softmax_into<T: Float>(z: &[T], out: &mut [T]) -> Result<()> {
     check::same_len("outputs", z.len(), out.len())?;
     let m = max_logit(z)?;
@@ -81,7 +81,6 @@ pub fn softmax_into<T: Float>(z: &[T], out: &mut [T]) -> Result<()> {
 }
 // ANCHOR_END: softmax_into
 
-// ANCHOR: softmax
 /// The stable softmax $\varsigma(\mathbf z)$ as a new vector; see [`softmax_into`].
 ///
 /// ```math
@@ -95,6 +94,7 @@ pub fn softmax_into<T: Float>(z: &[T], out: &mut [T]) -> Result<()> {
 /// assert_eq!(softmax(&[f64::INFINITY, 0.0])?, vec![1.0, 0.0]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: softmax
 pub fn softmax<T: Float>(z: &[T]) -> Result<Vec<T>> {
     let mut y = vec![T::zero(); z.len()];
     softmax_into(z, &mut y)?;
@@ -102,7 +102,6 @@ pub fn softmax<T: Float>(z: &[T]) -> Result<Vec<T>> {
 }
 // ANCHOR_END: softmax
 
-// ANCHOR: softmax_naive
 /// The source's formula taken literally, `np.exp(z) / np.sum(np.exp(z))`,
 /// with no shift: kept to show where it fails.
 ///
@@ -123,6 +122,7 @@ pub fn softmax<T: Float>(z: &[T]) -> Result<Vec<T>> {
 /// assert!(softmax_naive(&[1.0_f64, 2.0]).is_ok());
 /// assert_eq!(softmax_naive(&[1000.0_f64, 0.0]), Err(Error::Overflow { index: 0, value: 1000.0 }));
 /// ```
+// ANCHOR: softmax_naive
 pub fn softmax_naive<T: Float>(z: &[T]) -> Result<Vec<T>> {
     check::logits(z)?;
     let mut sum = T::zero();
@@ -145,7 +145,6 @@ pub fn softmax_naive<T: Float>(z: &[T]) -> Result<Vec<T>> {
 }
 // ANCHOR_END: softmax_naive
 
-// ANCHOR: softmax_from_exponentials
 /// Softmax written in terms of the exponentials $a_d = e^{z_d} > 0$:
 /// $y_c = a_c / \sum_d a_d$.
 ///
@@ -164,6 +163,7 @@ pub fn softmax_naive<T: Float>(z: &[T]) -> Result<Vec<T>> {
 /// assert_eq!(softmax_from_exponentials(&a)?, vec![Ratio::new(1, 4), Ratio::new(3, 4)]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: softmax_from_exponentials
 pub fn softmax_from_exponentials<T: Scalar>(a: &[T]) -> Result<Vec<T>> {
     let sum = exponentials(a)?;
     Ok(a.iter().map(|&x| x / sum).collect())
@@ -186,7 +186,6 @@ pub(crate) fn exponentials<T: Scalar>(a: &[T]) -> Result<T> {
     check::finite_result("sum of exponentials", sum)
 }
 
-// ANCHOR: log_sum_exp
 /// The logarithm of the softmax normalizer, computed stably:
 ///
 /// ```math
@@ -203,6 +202,7 @@ pub(crate) fn exponentials<T: Scalar>(a: &[T]) -> Result<T> {
 /// approx::assert_relative_eq!(log_sum_exp(&[0.0_f64, 0.0])?, 2.0_f64.ln(), max_relative = f64::EPSILON);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: log_sum_exp
 pub fn log_sum_exp<T: Float>(z: &[T]) -> Result<T> {
     let m = max_logit(z)?;
     if m == T::infinity() {
@@ -213,7 +213,6 @@ pub fn log_sum_exp<T: Float>(z: &[T]) -> Result<T> {
 }
 // ANCHOR_END: log_sum_exp
 
-// ANCHOR: log_softmax_into
 /// The stable log-softmax, written into `out`:
 ///
 /// ```math
@@ -233,6 +232,7 @@ pub fn log_sum_exp<T: Float>(z: &[T]) -> Result<T> {
 /// assert_eq!(out[1], -800.0); // but its logarithm is still exact
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: log_softmax_into
 pub fn log_softmax_into<T: Float>(z: &[T], out: &mut [T]) -> Result<()> {
     check::same_len("outputs", z.len(), out.len())?;
     let m = max_logit(z)?;
@@ -251,7 +251,6 @@ pub fn log_softmax_into<T: Float>(z: &[T], out: &mut [T]) -> Result<()> {
 }
 // ANCHOR_END: log_softmax_into
 
-// ANCHOR: log_softmax
 /// The stable log-softmax as a new vector; see [`log_softmax_into`].
 ///
 /// ```math
@@ -264,6 +263,7 @@ pub fn log_softmax_into<T: Float>(z: &[T], out: &mut [T]) -> Result<()> {
 /// approx::assert_relative_eq!(ls[0], -(2.0_f64.ln()), max_relative = f64::EPSILON);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: log_softmax
 pub fn log_softmax<T: Float>(z: &[T]) -> Result<Vec<T>> {
     let mut out = vec![T::zero(); z.len()];
     log_softmax_into(z, &mut out)?;

@@ -29,7 +29,6 @@ pub fn central_difference_step<T: Float>(x: T) -> T {
     T::epsilon().cbrt() * x.abs().max(T::one())
 }
 
-// ANCHOR: central_difference_jacobian
 /// The Jacobian of `f` at `z` by central differences, row-major
 /// (`out[i * n + j]` $\approx \partial f_i / \partial z_j$, $n$ = `z.len()`):
 ///
@@ -52,6 +51,7 @@ pub fn central_difference_step<T: Float>(x: T) -> T {
 /// }
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: central_difference_jacobian
 pub fn central_difference_jacobian<T: Float>(
     f: impl Fn(&[T]) -> Result<Vec<T>>,
     z: &[T],
@@ -78,7 +78,6 @@ pub fn central_difference_jacobian<T: Float>(
 }
 // ANCHOR_END: central_difference_jacobian
 
-// ANCHOR: central_difference_gradient
 /// The gradient of a scalar function `f` at `z` by central differences:
 ///
 /// ```math
@@ -95,6 +94,7 @@ pub fn central_difference_jacobian<T: Float>(
 /// approx::assert_relative_eq!(g[1], 3.0, max_relative = 1e-9);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: central_difference_gradient
 pub fn central_difference_gradient<T: Float>(
     f: impl Fn(&[T]) -> Result<T>,
     z: &[T],
@@ -103,7 +103,6 @@ pub fn central_difference_gradient<T: Float>(
 }
 // ANCHOR_END: central_difference_gradient
 
-// ANCHOR: forward_mode_jacobian
 /// The Jacobian of `f` at `z` by forward-mode automatic differentiation,
 /// row-major (`out[i * n + j]` $= \partial f_i / \partial z_j$).
 ///
@@ -130,6 +129,7 @@ pub fn central_difference_gradient<T: Float>(
 /// assert_eq!(j, vec![3.0, 2.0, 2.0_f64.exp(), 0.0]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: forward_mode_jacobian
 pub fn forward_mode_jacobian<T: Float, D: Copy>(
     f: impl Fn(&[D]) -> Result<Vec<D>>,
     z: &[T],
@@ -159,7 +159,6 @@ pub fn forward_mode_jacobian<T: Float, D: Copy>(
 }
 // ANCHOR_END: forward_mode_jacobian
 
-// ANCHOR: forward_mode_gradient
 /// The gradient of a scalar function `f` at `z` by forward-mode automatic
 /// differentiation; see [`forward_mode_jacobian`].
 ///
@@ -174,6 +173,7 @@ pub fn forward_mode_jacobian<T: Float, D: Copy>(
 /// assert_eq!(g, vec![2.0, 3.0]);
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
+// ANCHOR: forward_mode_gradient
 pub fn forward_mode_gradient<T: Float, D: Copy>(
     f: impl Fn(&[D]) -> Result<D>,
     z: &[T],
