@@ -34,10 +34,15 @@ Commands:
   bless                BLESS=1 cargo test --test suite -- artifacts
   mutants [ARGS]       install the pinned cargo-mutants into target/tools/ if
                        needed and run it over src/ with the whole test suite
-                       (.cargo/mutants.toml; 5-10 min on 2 cores); fails
-                       on any missed mutant; writes mutants-summary.txt
-                       (ARGS go to cargo-mutants, e.g. --file src/softmax.rs;
-                       a run with ARGS leaves the summary as it is)
+                       (.cargo/mutants.toml; 5-10 min on 2 cores); fails on
+                       any missed mutant; writes mutants-summary.txt and its
+                       copy in book/mutation-testing.md (ARGS go to
+                       cargo-mutants, e.g. --file src/softmax.rs; a run that
+                       ARGS filter leaves the summary as it is)
+  mutants --book-only [ARGS]
+                       the same mutants with only the book's Rust blocks as
+                       the tests, to count what the book alone catches
+                       (writes no summary, does not fail on missed mutants)
   ci                   the whole CI sequence (what .ci/run runs)
   help                 this text
 ";

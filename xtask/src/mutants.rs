@@ -257,11 +257,59 @@ pub fn with_summary(page: &str, summary: &str) -> Result<String> {
     Ok(format!("{head}\n```text\n{summary}```\n{}", &page[end..]))
 }
 
-/// `cargo xtask mutants [ARGS]`: install cargo-mutants if needed, check the
-/// equivalent-mutant list, run cargo-mutants over `src/` (ARGS go to it),
-/// and, when every mutant was tested (ARGS did not filter them), write the
+/// The test arguments of a `--book-only` run: only the doctests of the
+/// book's chapters (module `book` of src/lib.rs), not the suite and not the
+/// library's own doc examples.
+const BOOK_ONLY_TEST_ARGS: &str = r#"additional_cargo_test_args = ["--doc", "--", "book::"]"#;
+
+/// `.cargo/mutants.toml` with its `additional_cargo_test_args` line replaced
+/// by [`BOOK_ONLY_TEST_ARGS`].
+pub fn book_only_config(toml: &str) -> Result<String> {
+    let is_test_args = |line: &&str| line.trim_start().starts_with("additional_cargo_test_args");
+    if toml.lines().filter(is_test_args).count() != 1 {
+        fail!("{CONFIG}: expected one `additional_cargo_test_args = [...]` line");
+    }
+    let lines: Vec<&str> = toml
+        .lines()
+        .map(|line| match is_test_args(&line) {
+            true => BOOK_ONLY_TEST_ARGS,
+            false => line,
+        })
+        .collect();
+    Ok(lines.join("\n") + "\n")
+}
+
+/// Whether `args` leave the run canonical (same mutants, same tests): only
+/// the number of jobs and how much is printed may change.
+pub fn canonical(args: &[String]) -> bool {
+    let mut args = args.iter().map(String::as_str);
+    while let Some(arg) = args.next() {
+        match arg {
+            "-j" | "--jobs" | "--colors" => {
+                args.next();
+            }
+            "-v" | "--caught" | "-V" | "--unviable" | "--no-times" => {}
+            _ if arg.starts_with("-j") || arg.starts_with("--jobs=") => {}
+            _ if arg.starts_with("--colors=") => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// `cargo xtask mutants [--book-only] [ARGS]`: install cargo-mutants if
+/// needed, check the equivalent-mutant list, run cargo-mutants over `src/`
+/// (ARGS go to it), and, after a canonical run of every mutant, write the
 /// summary. Fails unless every tested mutant is caught or unviable.
+///
+/// `--book-only` measures the book alone: the test suite of every mutant is
+/// only the Rust blocks of the chapters. It writes no summary and does not
+/// fail on missed mutants (the book checks formulas, not input checks).
 pub fn run(root: &Path, args: &[String]) -> Result {
+    let (book_only, args) = match args.split_first() {
+        Some((first, rest)) if first == "--book-only" => (true, rest),
+        _ => (false, args),
+    };
     if let Some(arg) = args
         .iter()
         .find(|a| a.starts_with("-o") || a.starts_with("--output") || a.starts_with("--in-place"))
@@ -303,6 +351,14 @@ pub fn run(root: &Path, args: &[String]) -> Result {
     let mut cmd = Command::new(&exe);
     cmd.current_dir(root)
         .args(["mutants", "--package", PACKAGE]);
+    if book_only {
+        let path = root.join("target").join("mutants-book-only.toml");
+        let contents = book_only_config(&toml)?;
+        std::fs::create_dir_all(root.join("target"))
+            .and_then(|()| std::fs::write(&path, contents))
+            .map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
+        cmd.arg("--config").arg(&path);
+    }
     let jobs_given = args
         .iter()
         .any(|a| a.starts_with("-j") || a == "--jobs" || a.starts_with("--jobs="))
@@ -347,7 +403,16 @@ pub fn run(root: &Path, args: &[String]) -> Result {
     let counts = counts(&json)?;
     let text = summary_text(&counts, equivalent.len());
     eprintln!("\n{text}(run time {minutes:.1} min)");
-    if counts.total == all as u64 {
+    if book_only {
+        eprintln!(
+            "mutants: the book's blocks alone catch {} of the {} mutants that compile; \
+             the others are in mutants.out/missed.txt",
+            counts.caught,
+            counts.total - counts.unviable
+        );
+        return Ok(());
+    }
+    if counts.total == all as u64 && canonical(args) {
         let chapter = root.join(CHAPTER);
         let page = std::fs::read_to_string(&chapter)
             .map_err(|error| Failure(format!("cannot read {}: {error}", chapter.display())))?;
@@ -359,7 +424,7 @@ pub fn run(root: &Path, args: &[String]) -> Result {
         eprintln!("mutants: wrote {SUMMARY} and its copy in {CHAPTER}");
     } else {
         eprintln!(
-            "mutants: {} of the {all} mutants tested (a filtered run): {SUMMARY} is left as it is",
+            "mutants: {} of the {all} mutants tested, with ARGS: {SUMMARY} is left as it is",
             counts.total
         );
     }
@@ -469,6 +534,46 @@ mod tests {
         assert_eq!(with_summary(&new, "caught 1\n").ok(), Some(new));
         assert!(with_summary("# T\n", "x\n").is_err());
         assert!(with_summary(&format!("{COPY_END}\n{COPY_BEGIN}\n"), "x\n").is_err());
+    }
+
+    #[test]
+    fn book_only_configuration() {
+        let toml =
+            "profile = 'm'\nadditional_cargo_test_args = [\"--\", \"--skip\", \"a::\"]\nx = 1\n";
+        assert_eq!(
+            book_only_config(toml).ok(),
+            Some(format!("profile = 'm'\n{BOOK_ONLY_TEST_ARGS}\nx = 1\n"))
+        );
+        assert!(book_only_config("profile = 'm'\n").is_err());
+    }
+
+    #[test]
+    fn canonical_arguments() {
+        let args = |line: &str| {
+            line.split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        for ok in [
+            "",
+            "-j 2",
+            "-j2 -v",
+            "--jobs=4 --no-times --colors never",
+            "-V --caught",
+        ] {
+            assert!(canonical(&args(ok)), "{ok}");
+        }
+        for changed in [
+            "--file src/softmax.rs",
+            "-j 2 --re softmax",
+            "--config other.toml",
+            "--no-config",
+            "--cargo-test-arg=--doc",
+            "-- --doc",
+            "--shard 1/2",
+        ] {
+            assert!(!canonical(&args(changed)), "{changed}");
+        }
     }
 
     #[test]
