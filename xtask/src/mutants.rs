@@ -401,17 +401,19 @@ pub fn run(root: &Path, args: &[String]) -> Result {
     let json = std::fs::read_to_string(&outcomes)
         .map_err(|error| Failure(format!("cannot read {}: {error}", outcomes.display())))?;
     let counts = counts(&json)?;
-    let text = summary_text(&counts, equivalent.len());
-    eprintln!("\n{text}(run time {minutes:.1} min)");
     if book_only {
         eprintln!(
-            "mutants: the book's blocks alone catch {} of the {} mutants that compile; \
-             the others are in mutants.out/missed.txt",
+            "\nmutants: the book's blocks alone catch {} of the {} mutants that compile \
+             ({} missed: mutants.out/missed.txt; {} timeouts; run time {minutes:.1} min)",
             counts.caught,
-            counts.total - counts.unviable
+            counts.total - counts.unviable,
+            counts.missed,
+            counts.timeout
         );
         return Ok(());
     }
+    let text = summary_text(&counts, equivalent.len());
+    eprintln!("\n{text}(run time {minutes:.1} min)");
     if counts.total == all as u64 && canonical(args) {
         let chapter = root.join(CHAPTER);
         let page = std::fs::read_to_string(&chapter)
