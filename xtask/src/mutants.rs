@@ -10,7 +10,7 @@
 //! that every equivalent-mutant entry names exactly one mutant, and the
 //! summary file.
 
-use crate::{Failure, Result, cargo, fail, show, tools};
+use crate::{Failure, Result, fail, show, tools};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Instant, SystemTime};
@@ -52,54 +52,13 @@ pub const TEST_ENV: [(&str, &str); 5] = [
 /// version (as `tools::ensure` does for the book tools). Returns its path.
 pub fn ensure_tool(repo: &Path) -> Result<PathBuf> {
     let (name, version) = CARGO_MUTANTS;
-    let exe = tools::bin_dir(repo).join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    match installed_version(&exe) {
-        Some(found) if found == version => {
-            eprintln!("tools: {name} {version} ok");
-            return Ok(exe);
-        }
-        Some(found) => eprintln!("tools: {name} is {found}, want {version}: reinstalling"),
-        None => eprintln!("tools: {name} {version} not in target/tools/bin: installing"),
-    }
-    let start = Instant::now();
-    let mut cmd = cargo();
-    cmd.current_dir(repo)
-        .args(["install", "--locked", "--force", "--root"])
-        .arg(tools::root(repo))
-        .arg(format!("{name}@{version}"));
-    crate::run_command(&mut cmd).map_err(|Failure(message)| {
-        Failure(format!(
-            "{message}\n(installing cargo-mutants needs crates.io; retry with `{}`)",
-            show(&cmd)
-        ))
-    })?;
-    eprintln!(
-        "tools: installed {name} {version} in {:.0} s",
-        start.elapsed().as_secs_f64()
-    );
-    match installed_version(&exe) {
-        Some(found) if found == version => Ok(exe),
-        Some(found) => fail!(
-            "{} reports version {found} after installing {version}",
-            exe.display()
-        ),
-        None => fail!("{} does not run after `cargo install`", exe.display()),
-    }
-}
-
-/// The version that `cargo-mutants mutants --version` prints
-/// (`cargo-mutants 27.1.0` → `27.1.0`; a cargo subcommand's binary wants
-/// the subcommand's name as its first argument).
-fn installed_version(exe: &Path) -> Option<String> {
-    let output = Command::new(exe)
-        .args(["mutants", "--version"])
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    Some(stdout.split_whitespace().last()?.to_owned())
+    tools::ensure_one(
+        repo,
+        name,
+        version,
+        &["mutants", "--version"],
+        "installing cargo-mutants needs crates.io",
+    )
 }
 
 /// One entry of the equivalent-mutant list: the regex and its proof (the

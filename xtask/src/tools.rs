@@ -33,49 +33,65 @@ pub fn path_with_tools(repo: &Path) -> Result<OsString> {
 /// Install every pinned tool that is missing or has another version.
 /// Returns the bin directory.
 pub fn ensure(repo: &Path) -> Result<PathBuf> {
-    let bin = bin_dir(repo);
     for (name, version) in PINNED {
-        let exe = bin.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-        match installed_version(&exe) {
-            Some(found) if found == version => {
-                eprintln!("tools: {name} {version} ok");
-                continue;
-            }
-            Some(found) => eprintln!("tools: {name} is {found}, want {version}: reinstalling"),
-            None => eprintln!("tools: {name} {version} not in target/tools/bin: installing"),
-        }
-        let start = Instant::now();
-        let mut cmd = cargo();
-        cmd.current_dir(repo)
-            .args(["install", "--locked", "--force", "--root"])
-            .arg(root(repo))
-            .arg(format!("{name}@{version}"));
-        run_command(&mut cmd).map_err(|Failure(message)| {
-            Failure(format!(
-                "{message}\n(installing the book tools needs crates.io and a C compiler; \
-                 retry with `{}`)",
-                show(&cmd)
-            ))
-        })?;
-        eprintln!(
-            "tools: installed {name} {version} in {:.0} s",
-            start.elapsed().as_secs_f64()
-        );
-        match installed_version(&exe) {
-            Some(found) if found == version => {}
-            Some(found) => fail!(
-                "{} reports version {found} after installing {version}",
-                exe.display()
-            ),
-            None => fail!("{} does not run after `cargo install`", exe.display()),
-        }
+        ensure_one(
+            repo,
+            name,
+            version,
+            &["--version"],
+            "installing the book tools needs crates.io and a C compiler",
+        )?;
     }
-    Ok(bin)
+    Ok(bin_dir(repo))
 }
 
-/// The version that `<exe> --version` reports (`mdbook v0.5.4` → `0.5.4`).
-fn installed_version(exe: &Path) -> Option<String> {
-    let output = Command::new(exe).arg("--version").output().ok()?;
+/// Install the binary `name` of the crate `name@version` into `target/tools/`
+/// unless `<exe> <version_args...>` already reports that version. `hint` is
+/// added to the message of a failed install. Returns the executable's path.
+pub fn ensure_one(
+    repo: &Path,
+    name: &str,
+    version: &str,
+    version_args: &[&str],
+    hint: &str,
+) -> Result<PathBuf> {
+    let exe = bin_dir(repo).join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    match installed_version(&exe, version_args) {
+        Some(found) if found == version => {
+            eprintln!("tools: {name} {version} ok");
+            return Ok(exe);
+        }
+        Some(found) => eprintln!("tools: {name} is {found}, want {version}: reinstalling"),
+        None => eprintln!("tools: {name} {version} not in target/tools/bin: installing"),
+    }
+    let start = Instant::now();
+    let mut cmd = cargo();
+    cmd.current_dir(repo)
+        .args(["install", "--locked", "--force", "--root"])
+        .arg(root(repo))
+        .arg(format!("{name}@{version}"));
+    run_command(&mut cmd).map_err(|Failure(message)| {
+        Failure(format!("{message}\n({hint}; retry with `{}`)", show(&cmd)))
+    })?;
+    eprintln!(
+        "tools: installed {name} {version} in {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    match installed_version(&exe, version_args) {
+        Some(found) if found == version => Ok(exe),
+        Some(found) => fail!(
+            "{} reports version {found} after installing {version}",
+            exe.display()
+        ),
+        None => fail!("{} does not run after `cargo install`", exe.display()),
+    }
+}
+
+/// The version that `<exe> <version_args...>` reports (`mdbook v0.5.4` →
+/// `0.5.4`; a cargo subcommand's binary such as cargo-mutants wants the
+/// subcommand's name first: `cargo-mutants mutants --version`).
+fn installed_version(exe: &Path, version_args: &[&str]) -> Option<String> {
+    let output = Command::new(exe).args(version_args).output().ok()?;
     if !output.status.success() {
         return None;
     }
