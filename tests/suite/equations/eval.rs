@@ -675,6 +675,19 @@ impl Env {
                     ..n
                 }));
             }
+            "abs" => {
+                let [a] = args else {
+                    return Err("|x| of one argument".into());
+                };
+                return Ok(self.eval(a)?.map(|n| if n.v < 0.0 { n.neg() } else { n }));
+            }
+            "max" => {
+                let [a, b] = args else {
+                    return Err("max(a, b) takes two arguments".into());
+                };
+                let (a, b) = (self.eval(a)?.scalar("max")?, self.eval(b)?.scalar("max")?);
+                return Ok(Val::S(a.max(b)));
+            }
             "diag" => {
                 let [a] = args else {
                     return Err("diag takes one argument".into());

@@ -159,7 +159,14 @@ pub fn clauses(toks: Vec<Tok>) -> Result<Vec<Clause>, String> {
     let mut flat = Vec::new();
     for t in toks {
         match t {
-            Tok::Env(EnvKind::Aligned, rows) => flat.extend(rows.into_iter().flatten().flatten()),
+            // The rows of `aligned`/`split` continue one another; their
+            // `\quad` indents are layout, not separators.
+            Tok::Env(EnvKind::Aligned, rows) => flat.extend(
+                rows.into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter(|t| !matches!(t, Tok::Space(_))),
+            ),
             t => flat.push(t),
         }
     }
@@ -204,7 +211,7 @@ pub fn clauses(toks: Vec<Tok>) -> Result<Vec<Clause>, String> {
                     finish(&mut current, &mut condition_next)?;
                     condition_next = true;
                 }
-                "so that" => finish(&mut current, &mut condition_next)?,
+                "so that" | "where" | "with" | "and" => finish(&mut current, &mut condition_next)?,
                 "(sum)" | "(mean)" | "&nbsp;" => {}
                 other => return Err(format!("unknown text `\\text{{{other}}}`")),
             },
@@ -521,6 +528,14 @@ fn factor(toks: &[Tok], k: usize) -> Result<(Expr, usize), String> {
         Tok::Num(n, Face::Bold) if n == "1" => Ok((Expr::Ones, k + 1)),
         Tok::Num(n, _) => Ok((number(n)?, k + 1)),
         Tok::Sym('∞', _) => Ok((Expr::Infinity, k + 1)),
+        Tok::Sym('|', _) | Tok::Delim('|', _) => {
+            // `|x|`: the absolute value, up to the next bar.
+            let close = (k + 1..toks.len())
+                .find(|&j| matches!(toks[j], Tok::Sym('|', _) | Tok::Delim('|', _)))
+                .ok_or("an unclosed `|`")?;
+            let inner = expr(&toks[k + 1..close])?;
+            Ok((Expr::Call("abs".into(), vec![inner], None), close + 1))
+        }
         Tok::Sym(c, face) => {
             let name = sym_name(*c, *face);
             symbol(toks, k, name, None, None)
@@ -755,6 +770,17 @@ fn argument(toks: &[Tok]) -> Result<Expr, String> {
 /// `\log`, `\exp`, `\max_d`, `\operatorname{diag}`, `\operatorname{fl}`.
 fn function(toks: &[Tok], k: usize, f: &str, sub: Option<&[Tok]>) -> Result<(Expr, usize), String> {
     match f {
+        "max" if sub.is_none() => match toks.get(k + 1) {
+            Some(Tok::Delim('(', DelimiterType::Open)) => {
+                let close = matching_close(toks, k + 1).ok_or("an unclosed `(`")?;
+                let (args, bar) = arguments(&toks[k + 2..close])?;
+                if bar.is_some() || args.len() != 2 {
+                    return Err("`\\max(a, b)` takes two arguments".into());
+                }
+                Ok((Expr::Call("max".into(), args, None), close + 1))
+            }
+            _ => Err("`\\max` needs its index as a subscript, or `(a, b)`".into()),
+        },
         "max" => {
             let sub = sub.ok_or("`\\max` needs its index as a subscript")?;
             let var = match sub {

@@ -213,7 +213,12 @@ fn equation_mutants() {
             let row = counts.entry(m.operator).or_default();
             row[0] += 1;
             match check::parse(&eq) {
-                Err(_) => row[1] += 1,
+                Err(e) => {
+                    row[1] += 1;
+                    if std::env::var_os("EQUATION_MUTANTS_VERBOSE").is_some() {
+                        println!("rejected {key}: {e}\n    {}", m.latex.replace('\n', " "));
+                    }
+                }
                 Ok(mp) => match check::check(&mp, &parsed, check::DRAWS) {
                     Err(_) => row[2] += 1,
                     Ok(()) => {
@@ -249,6 +254,7 @@ fn equation_mutants() {
         survivors.len()
     );
     println!("{report}");
+    write_report(&report);
     let stale: Vec<_> = listed
         .iter()
         .filter(|(k, _)| !used.contains(k))
@@ -263,4 +269,21 @@ fn equation_mutants() {
         stale.is_empty(),
         "equivalent-mutants.txt lists mutants that are not survivors: {stale:#?}"
     );
+}
+
+/// Copy the mutant counts into the chapter "How we know the tests can fail",
+/// between its markers, if they changed.
+fn write_report(report: &str) {
+    const BEGIN: &str = "<!-- cargo xtask equation-mutants writes the block below -->\n```text\n";
+    const END: &str = "```\n<!-- end of the equation-mutants report -->";
+    let path = root().join("book/mutation-testing.md");
+    let text = std::fs::read_to_string(&path).expect("book/mutation-testing.md");
+    let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
+        panic!("book/mutation-testing.md lacks the equation-mutants markers");
+    };
+    let new = format!("{}{report}{}", &text[..b + BEGIN.len()], &text[e..]);
+    if new != text {
+        std::fs::write(&path, new).expect("write book/mutation-testing.md");
+        println!("updated the report in book/mutation-testing.md");
+    }
 }

@@ -10,7 +10,9 @@
 //! - **sum bound**: `\sum_{d=1}` → `\sum_{d=2}`, `\sum_…^C` → `\sum_…^{C-1}`;
 //! - **drop term**: a `+ term` or `- term` deleted;
 //! - **swap fraction**: `\frac{a}{b}` → `\frac{b}{a}`;
-//! - **move subscript**: `t_j \log y` … a subscript moved to the next letter.
+//! - **move subscript**: an index moved to the nearest symbol before or
+//!   after it that has none (`y_i (1 - y_i)` → `y (1_i - y_i)` is rejected,
+//!   `-t_i + …` → `-t + …_i`…).
 //!
 //! The mutants are made on the text (pulldown-latex gives no source
 //! positions), skipping command names and the arguments of `\text`,
@@ -335,44 +337,88 @@ pub fn mutants(latex: &str) -> Vec<Mutant> {
         }
     }
 
-    // Move subscript: to the next letter that has none.
+    // Move subscript: an index (not a sum's bound) moved to the nearest
+    // symbol of the same side, before or after it, that stands alone (no
+    // script, not inside a script).
+    let mut in_script = vec![false; b.len()];
+    for k in 0..b.len() {
+        if (b[k] == b'_' || b[k] == b'^') && !prot[k] && b.get(k + 1) == Some(&b'{') {
+            if let Some(close) = matching(b, k + 1) {
+                in_script[k..=close].iter_mut().for_each(|x| *x = true);
+            }
+        } else if (b[k] == b'_' || b[k] == b'^') && !prot[k] && k + 1 < b.len() {
+            in_script[k..=k + 1].iter_mut().for_each(|x| *x = true);
+        }
+    }
+    let alone = |j: usize| {
+        let c = b[j];
+        c.is_ascii_alphabetic()
+            && c != b'e'
+            && !prot[j]
+            && !in_script[j]
+            && !matches!(b.get(j + 1), Some(b'_' | b'^'))
+            && !(j > 0 && (b[j - 1].is_ascii_alphabetic() || b[j - 1] == b'\\'))
+    };
+    let stop = |j: usize| b[j] == b'=' || b[j] == b'&';
     let mut moved = 0;
     for (start, end, content) in &subs {
-        let mut j = *end;
-        let target = loop {
-            if j >= b.len() {
-                break None;
-            }
-            let c = b[j];
-            if !prot[j]
-                && c.is_ascii_alphabetic()
-                && c != b'e'
-                && b.get(j + 1) != Some(&b'_')
-                && !(j > 0 && b[j - 1] == b'^')
-            {
-                break Some(j);
-            }
-            if c == b'=' {
-                break None;
-            }
-            j += 1;
-        };
-        let Some(j) = target else { continue };
-        moved += 1;
+        if content.contains('=') || content.contains('\\') {
+            continue;
+        }
         let sub = &latex[*start..*end];
-        let text = format!(
-            "{}{}{}{}",
-            &latex[..*start],
-            &latex[*end..=j],
-            sub,
-            &latex[j + 1..]
-        );
-        push(
-            "move subscript",
-            format!("`{sub}` moved to `{}` ({})", &latex[j..=j], ordinal(moved)),
-            text,
-        );
-        let _ = content;
+        // `\mathbf{t}_i` → `\mathbf{t_i}` is the same symbol: not a move.
+        let same = |between: &str| {
+            between
+                .chars()
+                .all(|c| c == '{' || c == '}' || c.is_whitespace())
+        };
+        let next = (*end..b.len())
+            .take_while(|&j| !stop(j))
+            .find(|&j| alone(j))
+            .filter(|&j| !same(&latex[*end..j]));
+        let previous = (0..*start)
+            .rev()
+            .take_while(|&j| !stop(j))
+            .find(|&j| alone(j))
+            .filter(|&j| !same(&latex[j + 1..*start]));
+        if let Some(j) = next {
+            moved += 1;
+            let text = format!(
+                "{}{}{}{}",
+                &latex[..*start],
+                &latex[*end..=j],
+                sub,
+                &latex[j + 1..]
+            );
+            push(
+                "move subscript",
+                format!(
+                    "`{sub}` moved to the next `{}` ({})",
+                    &latex[j..=j],
+                    ordinal(moved)
+                ),
+                text,
+            );
+        }
+        if let Some(j) = previous {
+            moved += 1;
+            let text = format!(
+                "{}{}{}{}",
+                &latex[..=j],
+                sub,
+                &latex[j + 1..*start],
+                &latex[*end..]
+            );
+            push(
+                "move subscript",
+                format!(
+                    "`{sub}` moved to the previous `{}` ({})",
+                    &latex[j..=j],
+                    ordinal(moved)
+                ),
+                text,
+            );
+        }
     }
     out
 }
