@@ -979,6 +979,7 @@ pub mod m;
 mod private;
 pub use private::reexported;
 pub use m::fresh as fresh_alias;
+pub use m::steps as s;
 ";
 
 const SAMPLE_M: &str = r#"
@@ -1035,6 +1036,7 @@ fn private() {}
 // ANCHOR_END: none
 // ANCHOR_END: stray
 pub mod deeper;
+pub use super::steps::*;
 ";
 
 const SAMPLE_PRIVATE: &str = "pub fn reexported() {}\npub fn hidden() {}\n";
@@ -1070,10 +1072,12 @@ fn traceability_library_scan_finds_exactly_the_public_functions() {
             ("reexported", "private.rs", 1),
         ]
     );
-    assert_eq!(
-        lib.known["fresh_alias"], "m::fresh",
-        "a re-export names the function"
-    );
+    // A re-export names the function it re-exports: by name, through a
+    // module, through a glob.
+    assert_eq!(lib.known["fresh_alias"], "m::fresh");
+    assert_eq!(lib.known["s::inner"], "m::steps::inner");
+    assert_eq!(lib.known["m::out::inner"], "m::steps::inner");
+    assert_eq!(lib.known.len(), 11, "{:?}", lib.known);
     assert!(lib.problems.is_empty(), "{:?}", lib.problems);
     let anchor = |file: &str, a: &str| {
         lib.anchors
@@ -1324,6 +1328,7 @@ fn inside_macros() {
     let v = vec![sce::m::out::two; 3];
     let s = proptest::prop_oneof![3 => Just(m::out::outer), 1 => Just(m::out::outer)];
     thread_local! { static F: fn() = crate::m::out::deeper::deepest; }
+    odd!(static x { sce::fresh_alias() } => y);
 }
 
 #[test]
@@ -1384,7 +1389,7 @@ fn traceability_suite_scan_follows_imports_helpers_and_macros() {
     assert_eq!(of("reexported"), ["sample::by_glob_and_alias"]);
     assert_eq!(
         of("m::fresh"),
-        ["sample::through_a_local_macro"],
+        ["sample::inside_macros", "sample::through_a_local_macro"],
         "comments, strings, locals and ignored tests are not calls"
     );
     for f in ["m::out::one", "m::out::two", "m::out::outer"] {

@@ -23,7 +23,7 @@
 //! invokes the macro reaches what its rules call, like a helper function.
 
 use super::PubFn;
-use proc_macro2::{Spacing, TokenStream, TokenTree};
+use proc_macro2::{TokenStream, TokenTree};
 use std::collections::{BTreeMap, BTreeSet};
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
@@ -452,47 +452,35 @@ impl<'a> References<'a> {
             }
             return;
         }
-        let mut chunk = TokenStream::new();
-        let flush = |chunk: &mut TokenStream, this: &mut Self| {
-            let piece = std::mem::take(chunk);
+        // The pieces between top-level `,`, `;` and `=>`.
+        let tts: Vec<TokenTree> = tokens.into_iter().collect();
+        let punct =
+            |i: usize, c: char| matches!(tts.get(i), Some(TokenTree::Punct(p)) if p.as_char() == c);
+        let mut pieces = vec![TokenStream::new()];
+        let mut i = 0;
+        while i < tts.len() {
+            if punct(i, ',') || punct(i, ';') {
+                pieces.push(TokenStream::new());
+            } else if punct(i, '=') && punct(i + 1, '>') {
+                pieces.push(TokenStream::new());
+                i += 1;
+            } else {
+                pieces.last_mut().expect("one").extend([tts[i].clone()]);
+            }
+            i += 1;
+        }
+        for piece in pieces {
             match syn::parse2::<Expr>(piece.clone()) {
-                Ok(e) => this.visit_expr(&e),
+                Ok(e) => self.visit_expr(&e),
                 Err(_) => {
                     for tt in piece {
                         if let TokenTree::Group(g) = tt {
-                            this.tokens(g.stream(), false);
+                            self.tokens(g.stream(), false);
                         }
                     }
                 }
             }
-        };
-        let mut arrow = false;
-        for tt in tokens {
-            let separator = match &tt {
-                TokenTree::Punct(p) if p.as_char() == '=' && p.spacing() == Spacing::Joint => {
-                    arrow = true;
-                    false
-                }
-                TokenTree::Punct(p) if p.as_char() == '>' && arrow => true,
-                TokenTree::Punct(p) => matches!(p.as_char(), ',' | ';'),
-                _ => false,
-            };
-            if !matches!(&tt, TokenTree::Punct(p) if p.as_char() == '=') {
-                arrow = false;
-            }
-            if separator {
-                // Drop the `=` of a `=>` from the chunk it ends.
-                let kept: TokenStream = std::mem::take(&mut chunk)
-                    .into_iter()
-                    .filter(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == '=' && p.spacing() == Spacing::Joint))
-                    .collect();
-                chunk = kept;
-                flush(&mut chunk, self);
-            } else {
-                chunk.extend([tt]);
-            }
         }
-        flush(&mut chunk, self);
     }
 
     /// The paths of raw tokens (the rules of a `macro_rules!`): identifiers
