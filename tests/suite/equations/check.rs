@@ -394,38 +394,7 @@ pub fn check(p: &Parsed, all: &[Parsed], draws: u64) -> Result<(), String> {
             for (x, v) in free.iter().zip(&values) {
                 env.locals_push(x, *v);
             }
-            let outcome = (|| -> Result<bool, String> {
-                for clause in &p.clauses {
-                    let Clause::Condition(ch) = clause else {
-                        continue;
-                    };
-                    let mut u = Uses::default();
-                    ch.sides
-                        .iter()
-                        .for_each(|s| uses(s, &mut vec![], false, &mut u));
-                    let on_indices = u.index.iter().chain(&u.value).all(|x| free.contains(x));
-                    match check_chain(&mut env, ch, &[]) {
-                        Ok(()) => {}
-                        Err(_) if on_indices => return Ok(false),
-                        Err(e) => {
-                            return Err(format!("the condition `{}` fails: {e}", render_chain(ch)));
-                        }
-                    }
-                }
-                for (n, ch) in &claims {
-                    let mut code = Vec::new();
-                    for (m, call) in &p.binding.code {
-                        if m == n {
-                            code.push((
-                                call.name.clone(),
-                                env.rust_call(call).map_err(|e| format!("code: {e}"))?,
-                            ));
-                        }
-                    }
-                    check_chain(&mut env, ch, &code).map_err(|e| format!("claim {n}: {e}"))?;
-                }
-                Ok(true)
-            })();
+            let outcome = check_case(&mut env, p, &free, &claims);
             let outcome = outcome.map_err(|e| context(e, &env));
             for _ in &free {
                 env.locals_pop();
@@ -439,6 +408,44 @@ pub fn check(p: &Parsed, all: &[Parsed], draws: u64) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// One value of the free indices (already bound): `Ok(false)` if a condition
+/// on the indices excludes it, `Ok(true)` if every claim holds.
+fn check_case(
+    env: &mut Env,
+    p: &Parsed,
+    free: &[String],
+    claims: &[(usize, &Chain)],
+) -> Result<bool, String> {
+    for clause in &p.clauses {
+        let Clause::Condition(ch) = clause else {
+            continue;
+        };
+        let mut u = Uses::default();
+        ch.sides
+            .iter()
+            .for_each(|s| uses(s, &mut vec![], false, &mut u));
+        let on_indices = u.index.iter().chain(&u.value).all(|x| free.contains(x));
+        match check_chain(env, ch, &[]) {
+            Ok(()) => {}
+            Err(_) if on_indices => return Ok(false),
+            Err(e) => return Err(format!("the condition `{}` fails: {e}", render_chain(ch))),
+        }
+    }
+    for (n, ch) in claims {
+        let mut code = Vec::new();
+        for (m, call) in &p.binding.code {
+            if m == n {
+                code.push((
+                    call.name.clone(),
+                    env.rust_call(call).map_err(|e| format!("code: {e}"))?,
+                ));
+            }
+        }
+        check_chain(env, ch, &code).map_err(|e| format!("claim {n}: {e}"))?;
+    }
+    Ok(true)
 }
 
 /// A compact, LaTeX-like rendering of an expression for messages.

@@ -367,28 +367,28 @@ impl Env {
             Var(name) => self.lookup(name),
             Index(base, idx) => {
                 if let Var(b) = &**base {
-                    if let Some(name) = Self::subscripted_name(b, idx) {
-                        if self.defs.contains_key(&name) {
-                            return self.lookup(&name);
-                        }
+                    if let Some(name) = Self::subscripted_name(b, idx)
+                        && self.defs.contains_key(&name)
+                    {
+                        return self.lookup(&name);
                     }
-                    if let Some(Def::Tex(params, body)) = self.defs.get(b).cloned() {
-                        if !params.is_empty() {
-                            if params.len() != idx.len() {
-                                return Err(format!("{b} takes {} indices", params.len()));
-                            }
-                            let mut vals = Vec::new();
-                            for x in idx {
-                                vals.push(self.eval(x)?);
-                            }
-                            let depth = self.locals.len();
-                            for (p, v) in params.iter().zip(vals) {
-                                self.locals.push((p.clone(), v, false));
-                            }
-                            let out = self.eval(&body);
-                            self.locals.truncate(depth);
-                            return out;
+                    if let Some(Def::Tex(params, body)) = self.defs.get(b).cloned()
+                        && !params.is_empty()
+                    {
+                        if params.len() != idx.len() {
+                            return Err(format!("{b} takes {} indices", params.len()));
                         }
+                        let mut vals = Vec::new();
+                        for x in idx {
+                            vals.push(self.eval(x)?);
+                        }
+                        let depth = self.locals.len();
+                        for (p, v) in params.iter().zip(vals) {
+                            self.locals.push((p.clone(), v, false));
+                        }
+                        let out = self.eval(&body);
+                        self.locals.truncate(depth);
+                        return out;
                     }
                 }
                 let v = self.eval(base)?;

@@ -229,20 +229,19 @@ fn clause(toks: Vec<Tok>, condition: bool) -> Result<Vec<Clause>, String> {
         inner @ ..,
         Tok::Delim(')', DelimiterType::Close),
     ] = toks.as_slice()
+        && matching_close(&toks, 0) == Some(toks.len() - 1)
     {
-        if matching_close(&toks, 0) == Some(toks.len() - 1) {
-            if let [Tok::Group(g)] = inner {
-                if matches!(g.as_slice(), [Tok::Text(_, Face::Monospace)]) {
-                    // `(\texttt{f64})`: the float type the line is about; our
-                    // evaluation is in f64.
-                    return Ok(vec![]);
-                }
-            }
-            return split_top(inner, |t| matches!(t, Tok::Punct(',')))
-                .into_iter()
-                .map(|part| Ok(Clause::Condition(chain(&part)?)))
-                .collect();
+        if let [Tok::Group(g)] = inner
+            && matches!(g.as_slice(), [Tok::Text(_, Face::Monospace)])
+        {
+            // `(\texttt{f64})`: the float type the line is about; our
+            // evaluation is in f64.
+            return Ok(vec![]);
         }
+        return split_top(inner, |t| matches!(t, Tok::Punct(',')))
+            .into_iter()
+            .map(|part| Ok(Clause::Condition(chain(&part)?)))
+            .collect();
     }
     if let Some(name) = range(&toks) {
         return Ok(vec![Clause::Range(name)]);

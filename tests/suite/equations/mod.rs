@@ -49,7 +49,6 @@ pub enum Status {
 
 /// For each display equation of the book, by anchor: checked, or the reason
 /// why not.
-#[allow(dead_code)] // used by the traceability appendix
 pub fn status() -> Vec<(String, Status)> {
     chapters::book_equations(&root())
         .into_iter()
@@ -240,8 +239,8 @@ fn equation_mutants() {
             "{op:16} {:8} {:9} {:7} {:11}\n",
             row[0], row[1], row[2], row[3]
         );
-        for k in 0..4 {
-            total[k] += row[k];
+        for (t, r) in total.iter_mut().zip(row) {
+            *t += r;
         }
     }
     report += &format!(
