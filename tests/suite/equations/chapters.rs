@@ -96,14 +96,18 @@ pub fn equations_in(chapter: &str, text: &str) -> Result<Vec<Equation>, String> 
 }
 
 /// Remove `\tag{…}` (presentation: mdBook's KaTeX numbers the equation) and
-/// return it.
+/// return it; `\label{…}` and `\notag` go too.
 pub fn strip_tag(body: &str) -> Option<(String, String)> {
     let at = body.find("\\tag{")?;
     let rest = &body[at + 5..];
     let end = rest.find('}')?;
     let tag = rest[..end].trim().to_string();
-    let latex = format!("{}{}", &body[..at], &rest[end + 1..]);
-    Some((latex.trim().to_string(), tag))
+    let mut latex = format!("{}{}", &body[..at], &rest[end + 1..]);
+    while let Some(at) = latex.find("\\label{") {
+        let end = latex[at..].find('}').map_or(latex.len(), |e| at + e + 1);
+        latex.replace_range(at..end, "");
+    }
+    Some((latex.replace("\\notag", "").trim().to_string(), tag))
 }
 
 /// Every display equation of the book, in reading order.

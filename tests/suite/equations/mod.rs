@@ -286,3 +286,15 @@ fn write_report(report: &str) {
         println!("updated the report in book/mutation-testing.md");
     }
 }
+
+#[test]
+fn presentational_commands_are_stripped() {
+    let (latex, tag) = chapters::strip_tag("a = b \\label{x} \\tag{1.1}").unwrap();
+    assert_eq!((latex.as_str(), tag.as_str()), ("a = b", "1.1"));
+    // Spacing separates clauses at the top level, and is nothing inside a term.
+    let toks = tex::tokens(r"y = 2\, x \quad \text{for} \; x = 1 \cdots C").unwrap();
+    let clauses = grammar::clauses(toks).unwrap();
+    assert!(
+        matches!(clauses.as_slice(), [grammar::Clause::Claim(_), grammar::Clause::Range(x)] if x == "x")
+    );
+}
