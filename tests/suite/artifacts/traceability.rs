@@ -39,6 +39,7 @@ use markdown::Block;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The generated appendix, relative to the crate root.
 const APPENDIX: &str = "book/traceability.md";
@@ -448,15 +449,11 @@ impl Book {
 /// The equations of the book, parsed from `book/` against `src/`: every
 /// display equation that has an anchor, in the order of `SUMMARY.md`.
 pub(crate) fn equations() -> Vec<Equation> {
-    let root = root();
-    let lib = Library::parse(&read_tree(&root.join("src"), &[]));
-    let chapters = load_chapters(&super::read(&root.join("book/SUMMARY.md")), |file| {
-        super::read(&root.join("book").join(file))
-    });
-    Book::parse(&chapters, &lib)
+    Trace::load()
+        .book
         .chapters
-        .into_iter()
-        .flat_map(|c| c.sections)
+        .iter()
+        .flat_map(|c| c.sections.iter().cloned())
         .collect()
 }
 
@@ -642,7 +639,15 @@ impl Trace {
         }
     }
 
-    fn load() -> Self {
+    /// The trace of the crate's own sources, parsed once per test run (the
+    /// checks below and [`equations`] share it).
+    fn load() -> &'static Self {
+        static TRACE: OnceLock<Trace> = OnceLock::new();
+        TRACE.get_or_init(Self::read)
+    }
+
+    /// Read and parse `src/`, the chapters and `tests/suite/`.
+    fn read() -> Self {
         let root = root();
         let src = read_tree(&root.join("src"), &[]);
         let suite = read_tree(&root.join("tests/suite"), &["artifacts"]);
