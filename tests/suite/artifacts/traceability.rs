@@ -39,6 +39,7 @@ use markdown::Block;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The generated appendix, relative to the crate root.
 const APPENDIX: &str = "book/traceability.md";
@@ -176,6 +177,8 @@ pub(crate) struct Equation {
     pub tag: Option<String>,
     /// The line of the anchor in the chapter.
     pub line: usize,
+    /// The line where the display's `$$` opens.
+    pub display_line: usize,
     /// The LaTeX between the `$$`, as written (tag included).
     pub latex: String,
     /// The library functions the section includes, in order, without
@@ -278,6 +281,7 @@ impl Book {
                                 chapter: file.clone(),
                                 tag: None,
                                 line,
+                                display_line: 0,
                                 latex: String::new(),
                                 functions: Vec::new(),
                                 tests: Vec::new(),
@@ -316,6 +320,7 @@ impl Book {
                                 )),
                             }
                             section.tag = tag;
+                            section.display_line = line;
                             section.latex = latex;
                         }
                         other => {
@@ -366,10 +371,12 @@ impl Book {
                             }
                         }
                     }
-                    Block::Include { line, .. } => {
+                    Block::Include { text, line } => {
                         unmet(pending.take(), &mut book.problems);
-                        book.problems
-                            .push(format!("{}: include outside a ```rs block", at(line)));
+                        book.problems.push(format!(
+                            "{}: include outside a ```rs block: `{text}`",
+                            at(line)
+                        ));
                     }
                     Block::UnclosedDisplay { line } => {
                         unmet(pending.take(), &mut book.problems);
@@ -448,15 +455,11 @@ impl Book {
 /// The equations of the book, parsed from `book/` against `src/`: every
 /// display equation that has an anchor, in the order of `SUMMARY.md`.
 pub(crate) fn equations() -> Vec<Equation> {
-    let root = root();
-    let lib = Library::parse(&read_tree(&root.join("src"), &[]));
-    let chapters = load_chapters(&super::read(&root.join("book/SUMMARY.md")), |file| {
-        super::read(&root.join("book").join(file))
-    });
-    Book::parse(&chapters, &lib)
+    Trace::load()
+        .book
         .chapters
-        .into_iter()
-        .flat_map(|c| c.sections)
+        .iter()
+        .flat_map(|c| c.sections.iter().cloned())
         .collect()
 }
 
@@ -582,6 +585,8 @@ struct Trace {
     book_calls: BookCalls,
     /// Suite files that cannot be read.
     suite_problems: Vec<String>,
+    /// [`NOT_TRACED`] (another list in the self-tests).
+    not_traced: &'static [(&'static str, &'static str)],
 }
 
 /// An extra column of the appendix's equation tables: its header, and the
@@ -639,10 +644,19 @@ impl Trace {
             suite,
             book_calls,
             suite_problems,
+            not_traced: NOT_TRACED,
         }
     }
 
-    fn load() -> Self {
+    /// The trace of the crate's own sources, parsed once per test run (the
+    /// checks below and [`equations`] share it).
+    fn load() -> &'static Self {
+        static TRACE: OnceLock<Trace> = OnceLock::new();
+        TRACE.get_or_init(Self::read)
+    }
+
+    /// Read and parse `src/`, the chapters and `tests/suite/`.
+    fn read() -> Self {
         let root = root();
         let src = read_tree(&root.join("src"), &[]);
         let suite = read_tree(&root.join("tests/suite"), &["artifacts"]);
@@ -659,7 +673,7 @@ impl Trace {
         self.lib
             .functions
             .iter()
-            .filter(|f| !NOT_TRACED.iter().any(|(p, _)| *p == f.path))
+            .filter(|f| !self.not_traced.iter().any(|(p, _)| *p == f.path))
     }
 
     /// The suite tests of a function, grouped by file: `file::{a, b}`; only
@@ -848,9 +862,9 @@ impl Trace {
                 );
             }
         }
-        if !NOT_TRACED.is_empty() {
+        if !self.not_traced.is_empty() {
             md.push_str("\n## Public functions not traced\n\n");
-            for (path, why) in NOT_TRACED {
+            for (path, why) in self.not_traced {
                 let _ = writeln!(md, "- `{path}`: {why}");
             }
         }
@@ -876,7 +890,7 @@ impl Trace {
                 ));
             }
         }
-        for (path, _) in NOT_TRACED {
+        for (path, _) in self.not_traced {
             if !self.lib.functions.iter().any(|f| f.path == *path) {
                 problems.push(format!(
                     "NOT_TRACED names `{path}`, which is not a public function"
@@ -1137,6 +1151,7 @@ fn traceability_library_scan_flags_unreadable_sources() {
         suite: BTreeMap::new(),
         book_calls: BTreeMap::new(),
         suite_problems: vec!["tests/suite/x.rs: not valid Rust".into()],
+        not_traced: NOT_TRACED,
     };
     assert_eq!(trace.function_problems("").len(), 3);
 }
@@ -1308,6 +1323,7 @@ fn traceability_chapter_checks_flag_each_broken_rule() {
         ("good", Some("9.1"), 9)
     );
     assert_eq!(good.latex.trim(), "y = x \\tag{9.1}");
+    assert_eq!(good.display_line, 11);
     assert_eq!(
         (good.functions.as_slice(), good.tests.as_slice()),
         (
@@ -1442,12 +1458,13 @@ fn traceability_function_checks_flag_untested_and_unlisted_functions() {
     let book = sample_book();
     let (suite, suite_problems) = sample_suite(&lib.known);
     let (book_calls, _) = book_callers(&book, &lib.known);
-    let trace = Trace {
+    let mut trace = Trace {
         lib,
         book,
         suite,
         book_calls,
         suite_problems,
+        not_traced: NOT_TRACED,
     };
     let appendix = trace.markdown();
     assert!(
@@ -1480,6 +1497,21 @@ fn traceability_function_checks_flag_untested_and_unlisted_functions() {
     assert!(trace.function_problems(&old)[0].starts_with(
         "public function `m::fresh` (src/m.rs:11) is not named in book/traceability.md"
     ));
+    // A function left out on purpose is no problem; a stale entry is.
+    trace.not_traced = &[
+        ("m::out::deeper::deepest", "a sample"),
+        ("m::gone", "renamed since"),
+    ];
+    assert_eq!(
+        trace.function_problems(&trace.markdown()),
+        ["NOT_TRACED names `m::gone`, which is not a public function"]
+    );
+    assert!(
+        trace
+            .markdown()
+            .contains("## Public functions not traced\n\n- `m::out::deeper::deepest`: a sample\n")
+    );
+    trace.not_traced = NOT_TRACED;
     // The extra column for the equations' LaTeX status.
     let latex = |eq: &Equation| format!("`{}`", eq.latex.trim());
     let column = Column {

@@ -105,85 +105,78 @@ fn absolute(module: &[String], written: &[String]) -> Vec<String> {
     base
 }
 
-/// Walk the items of a module, then its child modules (inline, or in
-/// `DIR/NAME.rs` or `DIR/NAME/mod.rs`, where `DIR` is the module's
-/// directory).
-#[allow(clippy::too_many_arguments)]
-fn walk(
-    files: &BTreeMap<String, String>,
-    file: &str,
-    items: &[Item],
-    path: Vec<String>,
-    public: bool,
-    dir: &str,
-    out: &mut Vec<Module>,
-    problems: &mut Vec<String>,
-) {
-    let mut module = Module {
-        path: path.clone(),
-        file: file.to_string(),
-        public,
-        ..Module::default()
-    };
-    let mut children = Vec::new();
-    for item in items {
-        match item {
-            Item::Fn(f) => module.fns.push((
-                f.sig.ident.to_string(),
-                line_of(&f.sig.ident),
-                matches!(f.vis, syn::Visibility::Public(_)),
-            )),
-            Item::Use(u) if matches!(u.vis, syn::Visibility::Public(_)) => {
-                let mut leaves = Vec::new();
-                use_leaves(&u.tree, &[], &mut leaves);
-                for (written, name) in leaves {
-                    module.uses.push((absolute(&path, &written), name));
+/// The modules of the library, read from the files of `src/`.
+struct Walk<'a> {
+    files: &'a BTreeMap<String, String>,
+    modules: Vec<Module>,
+    problems: Vec<String>,
+}
+
+impl Walk<'_> {
+    /// Read the items of the module at `path` (declared in `file`; `public`
+    /// if every module on its path is `pub`), then its child modules: inline,
+    /// or in `DIR/NAME.rs` or `DIR/NAME/mod.rs`, where `DIR` is the module's
+    /// directory `dir`.
+    fn module(&mut self, file: &str, items: &[Item], path: Vec<String>, public: bool, dir: &str) {
+        let mut module = Module {
+            path: path.clone(),
+            file: file.to_string(),
+            public,
+            ..Module::default()
+        };
+        let mut children = Vec::new();
+        for item in items {
+            match item {
+                Item::Fn(f) => module.fns.push((
+                    f.sig.ident.to_string(),
+                    line_of(&f.sig.ident),
+                    matches!(f.vis, syn::Visibility::Public(_)),
+                )),
+                Item::Use(u) if matches!(u.vis, syn::Visibility::Public(_)) => {
+                    let mut leaves = Vec::new();
+                    use_leaves(&u.tree, &[], &mut leaves);
+                    for (written, name) in leaves {
+                        module.uses.push((absolute(&path, &written), name));
+                    }
                 }
+                Item::Mod(m) => {
+                    let is_pub = matches!(m.vis, syn::Visibility::Public(_));
+                    module.children.push((m.ident.to_string(), is_pub));
+                    children.push(m);
+                }
+                _ => {}
             }
-            Item::Mod(m) => {
-                let is_pub = matches!(m.vis, syn::Visibility::Public(_));
-                module.children.push((m.ident.to_string(), is_pub));
-                children.push(m);
-            }
-            _ => {}
         }
-    }
-    out.push(module);
-    for m in children {
-        let name = m.ident.to_string();
-        let child_dir = format!("{dir}{name}/");
-        let mut child_path = path.clone();
-        child_path.push(name.clone());
-        let is_pub = public && matches!(m.vis, syn::Visibility::Public(_));
-        match &m.content {
-            Some((_, items)) => walk(
-                files, file, items, child_path, is_pub, &child_dir, out, problems,
-            ),
-            None => {
-                let candidates = [format!("{dir}{name}.rs"), format!("{child_dir}mod.rs")];
-                let Some((child_file, text)) = candidates
-                    .iter()
-                    .find_map(|c| files.get_key_value(c.as_str()))
-                else {
-                    problems.push(format!(
-                        "src/{file}: module `{name}` has no file {} or {}",
-                        candidates[0], candidates[1]
-                    ));
-                    continue;
-                };
-                match syn::parse_file(text) {
-                    Ok(parsed) => walk(
-                        files,
-                        child_file,
-                        &parsed.items,
-                        child_path,
-                        is_pub,
-                        &child_dir,
-                        out,
-                        problems,
-                    ),
-                    Err(e) => problems.push(format!("src/{child_file} is not valid Rust: {e}")),
+        self.modules.push(module);
+        for m in children {
+            let name = m.ident.to_string();
+            let child_dir = format!("{dir}{name}/");
+            let mut child_path = path.clone();
+            child_path.push(name.clone());
+            let is_pub = public && matches!(m.vis, syn::Visibility::Public(_));
+            if let Some((_, items)) = &m.content {
+                self.module(file, items, child_path, is_pub, &child_dir);
+                continue;
+            }
+            let candidates = [format!("{dir}{name}.rs"), format!("{child_dir}mod.rs")];
+            let files = self.files;
+            let Some((child_file, text)) = candidates
+                .iter()
+                .find_map(|c| files.get_key_value(c.as_str()))
+            else {
+                self.problems.push(format!(
+                    "src/{file}: module `{name}` has no file {} or {}",
+                    candidates[0], candidates[1]
+                ));
+                continue;
+            };
+            match syn::parse_file(text) {
+                Ok(parsed) => {
+                    self.module(child_file, &parsed.items, child_path, is_pub, &child_dir)
                 }
+                Err(e) => self
+                    .problems
+                    .push(format!("src/{child_file} is not valid Rust: {e}")),
             }
         }
     }
@@ -196,22 +189,21 @@ fn walk(
 pub(super) fn library(
     files: &BTreeMap<String, String>,
 ) -> (Vec<PubFn>, BTreeMap<String, String>, Vec<String>) {
-    let mut modules = Vec::new();
-    let mut problems = Vec::new();
+    let mut walk = Walk {
+        files,
+        modules: Vec::new(),
+        problems: Vec::new(),
+    };
     match files.get("lib.rs").map(|t| syn::parse_file(t)) {
-        Some(Ok(lib)) => walk(
-            files,
-            "lib.rs",
-            &lib.items,
-            Vec::new(),
-            true,
-            "",
-            &mut modules,
-            &mut problems,
-        ),
-        Some(Err(e)) => problems.push(format!("src/lib.rs is not valid Rust: {e}")),
-        None => problems.push("src/lib.rs is missing".into()),
+        Some(Ok(lib)) => walk.module("lib.rs", &lib.items, Vec::new(), true, ""),
+        Some(Err(e)) => walk
+            .problems
+            .push(format!("src/lib.rs is not valid Rust: {e}")),
+        None => walk.problems.push("src/lib.rs is missing".into()),
     }
+    let Walk {
+        modules, problems, ..
+    } = walk;
     let by_path: BTreeMap<&[String], &Module> =
         modules.iter().map(|m| (m.path.as_slice(), m)).collect();
     let join = |segments: &[String]| segments.join("::");
