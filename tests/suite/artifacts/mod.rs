@@ -10,7 +10,9 @@
 //! the table, …) fail in both modes: blessing cannot hide them.
 
 mod figures;
-mod traceability;
+/// Public to the suite: other checks read the book's equations through
+/// `traceability::equations()`.
+pub(crate) mod traceability;
 
 use std::path::{Path, PathBuf};
 

@@ -4,30 +4,42 @@
 //! Inputs, following `CONTRIBUTING.md`:
 //!
 //! - the chapters listed in `book/SUMMARY.md`: an *equation section* starts at
-//!   a line `<a id="eq-NAME"></a>` (followed by a `$$ … \tag{X.Y} $$` block)
-//!   and runs to the next equation anchor or the end of the chapter; its
-//!   functions are the `{{#include ../src/FILE.rs:ANCHOR}}` lines, its tests
-//!   the `<a id="test-NAME"></a>` anchors, each followed by a ```` ```rust ````
-//!   block;
-//! - `src/*.rs`: every `pub fn` reachable from the crate root (modules declared
-//!   `pub mod` in `lib.rs`, their `pub mod` submodules, and functions of
-//!   private modules re-exported by `pub use`), and the `// ANCHOR:` regions;
+//!   an anchor `<a id="eq-NAME"></a>` right before a `$$ … \tag{X.Y} $$`
+//!   display and runs to the next equation anchor or the end of the chapter;
+//!   its functions are the `{{#include ../src/FILE.rs:ANCHOR}}` lines of its
+//!   code blocks, its tests the `<a id="test-NAME"></a>` anchors, each right
+//!   before a runnable ```` ```rust ```` block (inside a `<details>` block or
+//!   not);
+//! - `src/**/*.rs`: every `pub fn` reachable from the crate root (modules
+//!   declared `pub mod` in `lib.rs` and their `pub mod` submodules, inline or
+//!   in their own files, and functions re-exported by `pub use`), and the
+//!   `// ANCHOR:` regions;
 //! - `tests/suite/**/*.rs` (except this `artifacts` module): the `#[test]`
 //!   functions and the library functions they reach, directly or through
-//!   helper functions of the same file or of `common.rs`.
+//!   helper functions and `macro_rules!` macros of the same file or of
+//!   `common.rs`.
 //!
-//! Calls are found by a light lexical parse, not by the compiler: comments and
-//! string literals are blanked, `use softmax_cross_entropy::…` trees are
-//! resolved, and every path expression (`softmax(…)`, `steps::merged(…)`,
-//! `softmax_cross_entropy::jacobian::jacobian`, a function passed by name) is
-//! matched against the public functions. A name that is only shadowed by a
-//! local variable is not a call, so the parse can only miss a call that the
-//! code hides behind a macro.
+//! The chapters are parsed with pulldown-cmark (submodule `markdown`) and the
+//! Rust code with `syn` (submodule `rust`, which also says how macro
+//! invocations are read). What remains here is the project's own rules:
+//! which anchors mark what, which blocks are tests, which functions are
+//! traced, and the consistency checks. Every check has a self-test below
+//! that makes it fail on small in-memory sources.
+//!
+//! The parsed equations are available to other checks of the suite through
+//! [`equations`] (the LaTeX of each display with its anchor, chapter, tag,
+//! functions and tests), and [`Trace::markdown_with`] adds a column to the
+//! equation tables of the appendix.
+
+mod markdown;
+mod rust;
 
 use super::{blessing, check_or_bless, root};
+use markdown::Block;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The generated appendix, relative to the crate root.
 const APPENDIX: &str = "book/traceability.md";
@@ -42,542 +54,101 @@ const NOT_TRACED: &[(&str, &str)] = &[];
 const ROW_TESTS: usize = 8;
 
 // ---------------------------------------------------------------------------
-// Lexing
-
-/// Blank comments and the contents of string and char literals (every byte
-/// but newlines becomes a space), so that braces and names inside them do not
-/// count. Lengths and line numbers are preserved.
-fn blank(src: &str) -> String {
-    let b = src.as_bytes();
-    let mut out = b.to_vec();
-    let wipe = |out: &mut Vec<u8>, from: usize, to: usize| {
-        for c in &mut out[from..to.min(b.len())] {
-            if *c != b'\n' {
-                *c = b' ';
-            }
-        }
-    };
-    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                let end = b[i..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .map_or(b.len(), |p| i + p);
-                wipe(&mut out, i, end);
-                i = end;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let (mut depth, mut j) = (1, i + 2);
-                while j < b.len() && depth > 0 {
-                    if b[j] == b'/' && b.get(j + 1) == Some(&b'*') {
-                        depth += 1;
-                        j += 2;
-                    } else if b[j] == b'*' && b.get(j + 1) == Some(&b'/') {
-                        depth -= 1;
-                        j += 2;
-                    } else {
-                        j += 1;
-                    }
-                }
-                wipe(&mut out, i, j);
-                i = j;
-            }
-            b'r' if (i == 0 || !ident(b[i - 1]))
-                && matches!(b.get(i + 1), Some(b'"') | Some(b'#')) =>
-            {
-                // A raw string r"…" or r#"…"# (or the identifier r#name).
-                let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
-                if b.get(i + 1 + hashes) != Some(&b'"') {
-                    i += 1;
-                    continue;
-                }
-                let start = i + 2 + hashes;
-                let mut closing = vec![b'"'];
-                closing.extend(std::iter::repeat_n(b'#', hashes));
-                let end = b[start..]
-                    .windows(closing.len())
-                    .position(|w| w == closing.as_slice())
-                    .map_or(b.len(), |p| start + p);
-                wipe(&mut out, start, end);
-                i = end + closing.len();
-            }
-            b'"' => {
-                let mut j = i + 1;
-                while j < b.len() && b[j] != b'"' {
-                    j += if b[j] == b'\\' { 2 } else { 1 };
-                }
-                wipe(&mut out, i + 1, j);
-                i = j + 1;
-            }
-            b'\'' => {
-                // A char literal ('x', '\n', '\'', '{', 'σ') or a lifetime ('a);
-                // an escape is at least two bytes, so its closing quote is
-                // at i + 3 or later.
-                if b.get(i + 1) == Some(&b'\\') {
-                    let end = b
-                        .get(i + 3..)
-                        .unwrap_or_default()
-                        .iter()
-                        .position(|&c| c == b'\'')
-                        .map_or(b.len(), |p| i + 3 + p);
-                    wipe(&mut out, i + 1, end);
-                    i = end + 1;
-                } else {
-                    let len = src[i + 1..].chars().next().map_or(1, char::len_utf8);
-                    if b.get(i + 1 + len) == Some(&b'\'') {
-                        wipe(&mut out, i + 1, i + 1 + len);
-                        i += len + 2;
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    String::from_utf8(out).expect("blanking keeps UTF-8 (only whole literals are wiped)")
-}
-
-/// A token of blanked Rust: an identifier, `::`, or one punctuation byte.
-#[derive(Clone, Debug)]
-struct Token<'a> {
-    text: &'a str,
-    line: usize,
-}
-
-fn tokens(blanked: &str) -> Vec<Token<'_>> {
-    let b = blanked.as_bytes();
-    let mut out = Vec::new();
-    let (mut i, mut line) = (0, 1);
-    while i < b.len() {
-        let c = b[i];
-        if c == b'\n' {
-            line += 1;
-            i += 1;
-        } else if c.is_ascii_whitespace() || !c.is_ascii() {
-            i += 1;
-        } else if c.is_ascii_alphabetic() || c == b'_' {
-            let len = b[i..]
-                .iter()
-                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-                .count();
-            out.push(Token {
-                text: &blanked[i..i + len],
-                line,
-            });
-            i += len;
-        } else if c.is_ascii_digit() {
-            let len = b[i..]
-                .iter()
-                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-                .count();
-            i += len;
-        } else if c == b':' && b.get(i + 1) == Some(&b':') {
-            out.push(Token { text: "::", line });
-            i += 2;
-        } else {
-            out.push(Token {
-                text: &blanked[i..i + 1],
-                line,
-            });
-            i += 1;
-        }
-    }
-    out
-}
-
-fn is_ident(t: &str) -> bool {
-    t.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-}
-
-// ---------------------------------------------------------------------------
-// `use` trees and path expressions
-
-/// What the names of a file or block refer to in the library: `name → path`
-/// (a module or a function, as segments from the crate root), plus glob
-/// imports (`use …::steps::*`).
-#[derive(Default, Debug)]
-struct Imports {
-    names: BTreeMap<String, Vec<String>>,
-    globs: Vec<Vec<String>>,
-}
-
-/// The crate's name as written in Rust code.
-const CRATE: &str = "softmax_cross_entropy";
-
-impl Imports {
-    /// Collect every `use` item of `toks` whose tree starts at `roots` (the
-    /// crate name, `crate` in `src/`, or an alias).
-    fn collect(toks: &[Token], roots: &[&str]) -> Self {
-        let mut imports = Imports::default();
-        let mut i = 0;
-        while i < toks.len() {
-            if toks[i].text == "use" && (i == 0 || toks[i - 1].text != "::") {
-                let end = toks[i..]
-                    .iter()
-                    .position(|t| t.text == ";")
-                    .map_or(toks.len(), |p| i + p);
-                let tree: Vec<&str> = toks[i + 1..end].iter().map(|t| t.text).collect();
-                let mut pos = 0;
-                imports.tree(&tree, &mut pos, Vec::new(), roots);
-                i = end;
-            }
-            i += 1;
-        }
-        imports
-    }
-
-    /// Parse one use tree at `tree[*pos..]` under `prefix` (segments as
-    /// written, the root included).
-    fn tree(&mut self, tree: &[&str], pos: &mut usize, mut prefix: Vec<String>, roots: &[&str]) {
-        loop {
-            match tree.get(*pos) {
-                Some(&"{") => {
-                    *pos += 1;
-                    while tree.get(*pos).is_some_and(|t| *t != "}") {
-                        self.tree(tree, pos, prefix.clone(), roots);
-                        if tree.get(*pos) == Some(&",") {
-                            *pos += 1;
-                        }
-                    }
-                    *pos += 1;
-                    return;
-                }
-                Some(&"*") => {
-                    *pos += 1;
-                    if let Some(p) = Self::library_path(&prefix, roots) {
-                        self.globs.push(p);
-                    }
-                    return;
-                }
-                Some(seg) if is_ident(seg) => {
-                    *pos += 1;
-                    let seg = seg.to_string();
-                    if tree.get(*pos) == Some(&"::") {
-                        *pos += 1;
-                        prefix.push(seg);
-                        continue;
-                    }
-                    let mut local = seg.clone();
-                    if seg != "self" {
-                        prefix.push(seg);
-                    }
-                    if tree.get(*pos) == Some(&"as") {
-                        local = tree.get(*pos + 1).unwrap_or(&"_").to_string();
-                        *pos += 2;
-                    } else if local == "self" {
-                        local = prefix.last().cloned().unwrap_or_default();
-                    }
-                    if let Some(p) = Self::library_path(&prefix, roots) {
-                        self.names.insert(local, p);
-                    }
-                    return;
-                }
-                _ => {
-                    *pos += 1;
-                    return;
-                }
-            }
-        }
-    }
-
-    /// The path from the crate root, if `written` starts at one of `roots`.
-    fn library_path(written: &[String], roots: &[&str]) -> Option<Vec<String>> {
-        let first = written.first()?;
-        roots
-            .contains(&first.as_str())
-            .then(|| written[1..].to_vec())
-    }
-
-    /// Resolve a path expression as written in the code to the library paths
-    /// it may denote.
-    fn resolve(&self, written: &[&str]) -> Vec<String> {
-        let rest = |from: usize| written[from..].iter().map(|s| s.to_string());
-        let mut out = Vec::new();
-        if written[0] == CRATE {
-            out.push(rest(1).collect::<Vec<_>>().join("::"));
-        }
-        if let Some(base) = self.names.get(written[0]) {
-            out.push(
-                base.iter()
-                    .cloned()
-                    .chain(rest(1))
-                    .collect::<Vec<_>>()
-                    .join("::"),
-            );
-        }
-        for glob in &self.globs {
-            out.push(
-                glob.iter()
-                    .cloned()
-                    .chain(rest(0))
-                    .collect::<Vec<_>>()
-                    .join("::"),
-            );
-        }
-        out
-    }
-}
-
-/// The library functions (from `known`) that the code in `toks` names, and the
-/// identifiers it uses (to follow calls of helper functions).
-fn references(
-    toks: &[Token],
-    imports: &Imports,
-    known: &BTreeSet<String>,
-) -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut calls = BTreeSet::new();
-    let mut idents = BTreeSet::new();
-    let mut i = 0;
-    while i < toks.len() {
-        let t = toks[i].text;
-        let after_dot = i > 0 && (toks[i - 1].text == "." || toks[i - 1].text == "::");
-        if !is_ident(t) || after_dot {
-            i += 1;
-            continue;
-        }
-        let mut path = vec![t];
-        let mut j = i + 1;
-        while j + 1 < toks.len() && toks[j].text == "::" && is_ident(toks[j + 1].text) {
-            path.push(toks[j + 1].text);
-            j += 2;
-        }
-        if toks.get(j).map(|t| t.text) != Some("!") {
-            idents.insert(t.to_string());
-            for candidate in imports.resolve(&path) {
-                if known.contains(&candidate) {
-                    calls.insert(candidate);
-                }
-            }
-        }
-        i = j;
-    }
-    (calls, idents)
-}
-
-// ---------------------------------------------------------------------------
 // The library
 
 /// A public function of the library.
 #[derive(Debug, Clone)]
 struct PubFn {
-    /// The path from the crate root, e.g. `jacobian::steps::diagonal_factored`.
+    /// The path from the crate root, e.g. `jacobian::steps::diagonal_factored`
+    /// (for a function of a private module, the path of its re-export).
     path: String,
-    /// The source file, relative to `src/`, and the line of `pub fn`.
+    /// The source file, relative to `src/`, and the line of its name.
     file: String,
     line: usize,
 }
 
-/// The library: its public functions and its include anchors.
+/// The library: its public functions, the paths that name them, and its
+/// include anchors.
 #[derive(Debug, Default)]
 struct Library {
     functions: Vec<PubFn>,
+    /// Every public path of a function (its own and those of `pub use`
+    /// re-exports) → the path it is listed under.
+    known: BTreeMap<String, String>,
     /// `(file, anchor) → Ok(function path) or Err(what is wrong)`.
     anchors: BTreeMap<(String, String), Result<String, String>>,
-}
-
-/// A frame of the item nesting while scanning a source file.
-#[derive(Clone, Debug, PartialEq)]
-enum Frame {
-    Module { name: String, public: bool },
-    Other,
-}
-
-/// Every `pub fn` of a file that is not inside a function, an `impl` block or
-/// a private module: `(module path inside the file, name, line)`.
-fn public_fns(toks: &[Token]) -> Vec<(Vec<String>, String, usize)> {
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut header = 0; // index of the first token after the last `;`, `{` or `}`
-    let mut out = Vec::new();
-    for (i, t) in toks.iter().enumerate() {
-        match t.text {
-            "{" => {
-                let head: Vec<&str> = toks[header..i]
-                    .iter()
-                    .map(|t| t.text)
-                    .skip_while(|t| *t != "pub" && *t != "mod" && *t != "impl" && *t != "fn")
-                    .collect();
-                let frame = match head.as_slice() {
-                    ["pub", "mod", name] => Frame::Module {
-                        name: name.to_string(),
-                        public: true,
-                    },
-                    ["mod", name] => Frame::Module {
-                        name: name.to_string(),
-                        public: false,
-                    },
-                    _ => Frame::Other,
-                };
-                stack.push(frame);
-                header = i + 1;
-            }
-            "}" => {
-                stack.pop();
-                header = i + 1;
-            }
-            ";" => header = i + 1,
-            "pub" => {
-                let mut j = i + 1;
-                while toks
-                    .get(j)
-                    .is_some_and(|t| matches!(t.text, "const" | "unsafe" | "async" | "extern"))
-                {
-                    j += 1;
-                }
-                let visible = stack
-                    .iter()
-                    .all(|f| matches!(f, Frame::Module { public: true, .. }));
-                if visible
-                    && toks.get(j).map(|t| t.text) == Some("fn")
-                    && let Some(name) = toks.get(j + 1).filter(|t| is_ident(t.text))
-                {
-                    let module = stack
-                        .iter()
-                        .filter_map(|f| match f {
-                            Frame::Module { name, .. } => Some(name.clone()),
-                            Frame::Other => None,
-                        })
-                        .collect();
-                    out.push((module, name.text.to_string(), name.line));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+    /// Files that do not parse, modules without a file.
+    problems: Vec<String>,
 }
 
 impl Library {
-    /// Parse `lib.rs` and the module files: `files` maps a file name relative
-    /// to `src/` (such as `softmax.rs`) to its text.
+    /// Parse the files of `src/`: `files` maps a path relative to `src/`
+    /// (such as `softmax.rs` or `jacobian/steps.rs`) to its text.
     fn parse(files: &BTreeMap<String, String>) -> Self {
-        let mut lib = Library::default();
-        let lib_rs = files.get("lib.rs").map(|s| blank(s)).unwrap_or_default();
-        let lib_toks = tokens(&lib_rs);
-        // Top-level `pub mod x;` / `mod x;` declarations.
-        let mut public_modules = BTreeSet::new();
-        for w in lib_toks.windows(4) {
-            if w[0].text == "pub" && w[1].text == "mod" && w[3].text == ";" {
-                public_modules.insert(w[2].text.to_string());
-            }
-        }
-        // `pub use module::name;` re-exports at the crate root.
-        let mut reexports = BTreeMap::new(); // (module, name) -> root name
-        let mut i = 0;
-        while i + 1 < lib_toks.len() {
-            if lib_toks[i].text == "pub" && lib_toks[i + 1].text == "use" {
-                let end = lib_toks[i..]
-                    .iter()
-                    .position(|t| t.text == ";")
-                    .map_or(lib_toks.len(), |p| i + p);
-                let modules: Vec<String> = files
-                    .keys()
-                    .filter_map(|f| f.strip_suffix(".rs"))
-                    .map(String::from)
-                    .collect();
-                let roots: Vec<&str> = modules.iter().map(String::as_str).collect();
-                let tree: Vec<&str> = lib_toks[i + 2..end].iter().map(|t| t.text).collect();
-                for root in &roots {
-                    let mut imports = Imports::default();
-                    imports.tree(&tree, &mut 0, Vec::new(), &[root]);
-                    for (local, path) in imports.names {
-                        if path.len() == 1 {
-                            reexports.insert((root.to_string(), path[0].clone()), local);
-                        }
-                    }
-                }
-                i = end;
-            }
-            i += 1;
-        }
+        let (functions, known, problems) = rust::library(files);
+        let mut lib = Library {
+            functions,
+            known,
+            anchors: BTreeMap::new(),
+            problems,
+        };
         for (file, text) in files {
-            let Some(module) = file.strip_suffix(".rs") else {
-                continue;
-            };
-            let blanked = blank(text);
-            let toks = tokens(&blanked);
-            let mut by_line = BTreeMap::new();
-            for (inner, name, line) in public_fns(&toks) {
-                let path = if module == "lib" {
-                    Some(
-                        inner
-                            .iter()
-                            .chain([&name])
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join("::"),
-                    )
-                } else if public_modules.contains(module) {
-                    Some(
-                        [module.to_string()]
-                            .iter()
-                            .chain(&inner)
-                            .chain([&name])
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join("::"),
-                    )
-                } else if inner.is_empty() {
-                    reexports.get(&(module.to_string(), name.clone())).cloned()
-                } else {
-                    None
-                };
-                if let Some(path) = path {
-                    by_line.insert(line, path.clone());
-                    lib.functions.push(PubFn {
-                        path,
-                        file: file.clone(),
-                        line,
-                    });
-                }
-            }
-            // Anchor regions.
-            let mut open: BTreeMap<String, usize> = BTreeMap::new();
-            let mut regions: BTreeMap<String, Result<(usize, usize), String>> = BTreeMap::new();
-            for (n, line) in text.lines().enumerate() {
-                let line_no = n + 1;
-                let trimmed = line.trim();
-                if let Some(name) = trimmed.strip_prefix("// ANCHOR:") {
-                    open.insert(name.trim().to_string(), line_no);
-                } else if let Some(name) = trimmed.strip_prefix("// ANCHOR_END:") {
-                    let name = name.trim().to_string();
-                    let region = match open.remove(&name) {
-                        Some(start) => Ok((start, line_no)),
-                        None => Err(format!(
-                            "`// ANCHOR_END: {name}` without `// ANCHOR: {name}` in src/{file}"
-                        )),
-                    };
-                    regions.insert(name, region);
-                }
-            }
-            for (name, start) in open {
-                regions.insert(name.clone(), Err(format!("`// ANCHOR: {name}` (line {start}) has no `// ANCHOR_END: {name}` in src/{file}")));
-            }
-            for (name, region) in regions {
-                let target = region.and_then(|(start, end)| {
-                    let inside: Vec<&String> = by_line.range(start..=end).map(|(_, p)| p).collect();
-                    match inside.as_slice() {
-                        [one] => Ok(one.to_string()),
-                        [] => Err(format!(
-                            "anchor `{name}` of src/{file} wraps no public function"
-                        )),
-                        _ => Err(format!(
-                            "anchor `{name}` of src/{file} wraps several public functions"
-                        )),
-                    }
-                });
-                lib.anchors.insert((file.clone(), name), target);
-            }
+            lib.anchor_regions(file, text);
         }
-        lib.functions.sort_by(|a, b| a.path.cmp(&b.path));
         lib
     }
 
-    fn known(&self) -> BTreeSet<String> {
-        self.functions.iter().map(|f| f.path.clone()).collect()
+    /// The `// ANCHOR: NAME` … `// ANCHOR_END: NAME` regions of a file (the
+    /// comment lines of mdBook's include syntax, which `syn` drops), each
+    /// mapped to the one public function whose name lies inside it.
+    fn anchor_regions(&mut self, file: &str, text: &str) {
+        let by_line: BTreeMap<usize, &str> = self
+            .functions
+            .iter()
+            .filter(|f| f.file == file)
+            .map(|f| (f.line, f.path.as_str()))
+            .collect();
+        let mut open: BTreeMap<String, usize> = BTreeMap::new();
+        let mut regions: BTreeMap<String, Result<(usize, usize), String>> = BTreeMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let line_no = n + 1;
+            let trimmed = line.trim();
+            if let Some(name) = trimmed.strip_prefix("// ANCHOR:") {
+                open.insert(name.trim().to_string(), line_no);
+            } else if let Some(name) = trimmed.strip_prefix("// ANCHOR_END:") {
+                let name = name.trim().to_string();
+                let region = match open.remove(&name) {
+                    Some(start) => Ok((start, line_no)),
+                    None => Err(format!(
+                        "`// ANCHOR_END: {name}` without `// ANCHOR: {name}` in src/{file}"
+                    )),
+                };
+                regions.insert(name, region);
+            }
+        }
+        for (name, start) in open {
+            regions.insert(
+                name.clone(),
+                Err(format!(
+                    "`// ANCHOR: {name}` (line {start}) has no `// ANCHOR_END: {name}` in src/{file}"
+                )),
+            );
+        }
+        for (name, region) in regions {
+            let target = region.and_then(|(start, end)| {
+                let inside: Vec<&str> = by_line.range(start..=end).map(|(_, p)| *p).collect();
+                match inside.as_slice() {
+                    [one] => Ok(one.to_string()),
+                    [] => Err(format!(
+                        "anchor `{name}` of src/{file} wraps no public function"
+                    )),
+                    _ => Err(format!(
+                        "anchor `{name}` of src/{file} wraps several public functions"
+                    )),
+                }
+            });
+            self.anchors.insert((file.to_string(), name), target);
+        }
     }
 }
 
@@ -589,18 +160,32 @@ impl Library {
 struct BookTest {
     name: String,
     chapter: String,
+    /// The line of the test anchor.
+    line: usize,
     code: String,
 }
 
-/// An equation section of a chapter.
+/// A display equation of the book, with its section: the functions the
+/// section includes and its test blocks.
 #[derive(Debug, Clone)]
-struct Section {
-    name: String,
-    tag: Option<String>,
-    line: usize,
-    /// Included library functions, in order, without repetition.
-    functions: Vec<String>,
-    tests: Vec<String>,
+pub(crate) struct Equation {
+    /// The anchor's name: the equation's HTML id is `eq-NAME`.
+    pub name: String,
+    /// The chapter's file, relative to `book/` (such as `softmax.md`).
+    pub chapter: String,
+    /// The tag, such as `1.1` for `\tag{1.1}`.
+    pub tag: Option<String>,
+    /// The line of the anchor in the chapter.
+    pub line: usize,
+    /// The line where the display's `$$` opens.
+    pub display_line: usize,
+    /// The LaTeX between the `$$`, as written (tag included).
+    pub latex: String,
+    /// The library functions the section includes, in order, without
+    /// repetition (paths from the crate root).
+    pub functions: Vec<String>,
+    /// The section's test blocks: names of their `test-NAME` anchors.
+    pub tests: Vec<String>,
 }
 
 /// A chapter of the book.
@@ -608,7 +193,7 @@ struct Section {
 struct Chapter {
     file: String,
     title: String,
-    sections: Vec<Section>,
+    sections: Vec<Equation>,
     /// Functions included outside any equation section.
     loose_functions: Vec<String>,
 }
@@ -624,44 +209,32 @@ struct Book {
 /// The chapters of `SUMMARY.md`, in order: `(title, file)`; the generated
 /// appendix itself is left out.
 fn summary_chapters(summary: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for line in summary.lines() {
-        let Some(open) = line.find('[') else { continue };
-        let Some(mid) = line[open..].find("](").map(|p| open + p) else {
-            continue;
-        };
-        let Some(close) = line[mid..].find(')').map(|p| mid + p) else {
-            continue;
-        };
-        let file = &line[mid + 2..close];
-        if file.ends_with(".md") && file != APPENDIX.trim_start_matches("book/") {
-            out.push((line[open + 1..mid].to_string(), file.to_string()));
-        }
-    }
-    out
+    markdown::links(summary)
+        .into_iter()
+        .filter(|(_, file)| file.ends_with(".md") && file != APPENDIX.trim_start_matches("book/"))
+        .collect()
 }
 
-/// A fence line opening a Rust block that rustdoc and mdBook run.
-fn runnable_rust(fence: &str) -> bool {
-    let Some(info) = fence.strip_prefix("```") else {
-        return false;
-    };
+/// Whether a code block with this info string is a Rust block that rustdoc
+/// and mdBook compile and run, and that passes when it returns: `rust`,
+/// without `ignore`, `no_run`, `compile_fail` or `should_panic`.
+fn runnable_rust(info: &str) -> bool {
     let words: Vec<&str> = info
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|w| !w.is_empty())
         .collect();
     words.first() == Some(&"rust")
-        && !words
-            .iter()
-            .any(|w| matches!(*w, "ignore" | "no_run" | "compile_fail" | "should_panic"))
+        && !words.iter().any(|w| {
+            matches!(*w, "ignore" | "no_run" | "compile_fail" | "should_panic")
+                || w.starts_with("ignore-")
+        })
 }
 
-/// The NAME of a line `<a id="PREFIXNAME"></a>`.
-fn anchor<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
-    line.trim()
-        .strip_prefix("<a id=\"")?
-        .strip_suffix("\"></a>")?
-        .strip_prefix(prefix)
+/// What an anchor waits for: the equation anchor its display, the test
+/// anchor its code block.
+enum Pending {
+    Equation(usize),
+    Test(String, usize),
 }
 
 impl Book {
@@ -679,162 +252,150 @@ impl Book {
                 loose_functions: Vec::new(),
             };
             let at = |line: usize| format!("book/{file}:{line}");
-            let lines: Vec<&str> = text.lines().collect();
-            let mut previous = ""; // the last non-blank line outside code blocks
-            let mut expect_equation: Option<usize> = None; // line of an eq anchor awaiting its $$
-            let mut pending_test: Option<(String, usize)> = None;
-            let mut n = 0;
-            while n < lines.len() {
-                let line = lines[n];
-                let trimmed = line.trim();
-                let line_no = n + 1;
-                if trimmed.is_empty() {
-                    n += 1;
-                    continue;
-                }
-                if let Some(eq) = expect_equation.take()
-                    && !trimmed.starts_with("$$")
-                {
-                    book.problems.push(format!(
-                        "{}: the equation anchor is not followed by a $$ display equation",
-                        at(eq)
-                    ));
-                }
-                if let Some((name, test_line)) = pending_test.take() {
-                    let runnable = runnable_rust(trimmed);
-                    if !runnable {
-                        book.problems.push(format!("{}: test anchor `test-{name}` is not followed by a runnable ```rust block", at(test_line)));
-                    }
-                }
-                if let Some(fence) = ["```", "~~~"].into_iter().find(|f| trimmed.starts_with(f)) {
-                    // A fenced code block: find its end, scan its lines for includes.
-                    let mark = fence.as_bytes()[0] as char;
-                    let width = trimmed.chars().take_while(|&c| c == mark).count();
-                    let close = lines[n + 1..]
-                        .iter()
-                        .position(|l| {
-                            let l = l.trim();
-                            l.chars().all(|c| c == mark) && l.len() >= width
-                        })
-                        .map(|p| n + 1 + p);
-                    let Some(close) = close else {
-                        book.problems
-                            .push(format!("{}: code block is never closed", at(line_no)));
-                        break;
-                    };
-                    for (k, l) in lines[n + 1..close].iter().enumerate() {
-                        if let Some(function) = book.include(l, &at(n + 2 + k), lib) {
-                            let list = match chapter.sections.last_mut() {
-                                Some(s) => &mut s.functions,
-                                None => &mut chapter.loose_functions,
-                            };
-                            if !list.contains(&function) {
-                                list.push(function);
-                            }
-                        }
-                    }
-                    if previous.starts_with("<a id=\"test-") && runnable_rust(trimmed) {
-                        let name = anchor(previous, "test-").unwrap_or_default().to_string();
-                        book.tests.push(BookTest {
-                            name: name.clone(),
-                            chapter: file.clone(),
-                            code: lines[n + 1..close].join("\n"),
-                        });
-                        if let Some(section) = chapter.sections.last_mut() {
-                            section.tests.push(name);
-                        }
-                    }
-                    previous = "```";
-                    n = close + 1;
-                    continue;
-                }
-                if let Some(name) = anchor(trimmed, "eq-") {
-                    if let Some(first) = eq_names.insert(name.to_string(), at(line_no)) {
-                        book.problems.push(format!(
-                            "{}: equation anchor `eq-{name}` is already used at {first}",
-                            at(line_no)
-                        ));
-                    }
-                    chapter.sections.push(Section {
-                        name: name.to_string(),
-                        tag: None,
-                        line: line_no,
-                        functions: Vec::new(),
-                        tests: Vec::new(),
-                    });
-                    expect_equation = Some(line_no);
-                } else if let Some(name) = anchor(trimmed, "test-") {
-                    if let Some(first) = test_names.insert(name.to_string(), at(line_no)) {
-                        book.problems.push(format!(
-                            "{}: test anchor `test-{name}` is already used at {first}",
-                            at(line_no)
-                        ));
-                    }
-                    pending_test = Some((name.to_string(), line_no));
-                } else if trimmed.starts_with("$$") {
-                    // A display equation: it runs to the line that ends with $$.
-                    let single = trimmed.len() > 4 && trimmed.ends_with("$$");
-                    let end = if single {
-                        Some(n)
-                    } else {
-                        lines[n + 1..]
-                            .iter()
-                            .position(|l| l.trim().ends_with("$$"))
-                            .map(|p| n + 1 + p)
-                    };
-                    let Some(end) = end else {
-                        book.problems.push(format!(
-                            "{}: display equation is never closed by $$",
-                            at(line_no)
-                        ));
-                        break;
-                    };
-                    let body = lines[n..=end].join("\n");
-                    let tag = body.find("\\tag{").map(|p| {
-                        let rest = &body[p + 5..];
-                        rest[..rest.find('}').unwrap_or(rest.len())].to_string()
-                    });
-                    match anchor(previous, "eq-") {
-                        Some(name) => {
-                            if let Some(section) = chapter.sections.last_mut().filter(|s| s.name == name) {
-                                match &tag {
-                                    Some(t) => {
-                                        if let Some(first) = tags.insert(t.clone(), at(line_no)) {
-                                            book.problems.push(format!("{}: equation tag ({t}) is already used at {first}", at(line_no)));
-                                        }
-                                    }
-                                    None => book.problems.push(format!("{}: equation `eq-{name}` has no \\tag{{…}}", at(line_no))),
-                                }
-                                section.tag = tag;
-                            }
-                        }
-                        None => book.problems.push(format!(
-                            "{}: display equation without an equation anchor: put `<a id=\"eq-NAME\"></a>` on the line before the $$ (see CONTRIBUTING.md)",
-                            at(line_no)
-                        )),
-                    }
-                    previous = "$$";
-                    n = end + 1;
-                    continue;
-                } else if trimmed.contains("{{#include") || trimmed.contains("{{#rustdoc_include") {
-                    book.problems
-                        .push(format!("{}: include outside a ```rs block", at(line_no)));
-                }
-                previous = trimmed;
-                n += 1;
-            }
-            if let Some(eq) = expect_equation {
-                book.problems.push(format!(
+            let mut pending: Option<Pending> = None;
+            // Anything but the awaited block ends the wait with a problem.
+            let unmet = |pending: Option<Pending>, problems: &mut Vec<String>| match pending {
+                Some(Pending::Equation(line)) => problems.push(format!(
                     "{}: the equation anchor is not followed by a $$ display equation",
-                    at(eq)
-                ));
-            }
-            if let Some((name, line)) = pending_test {
-                book.problems.push(format!(
+                    at(line)
+                )),
+                Some(Pending::Test(name, line)) => problems.push(format!(
                     "{}: test anchor `test-{name}` is not followed by a runnable ```rust block",
                     at(line)
-                ));
+                )),
+                None => {}
+            };
+            for block in markdown::blocks(text) {
+                match block {
+                    Block::Anchor { id, line } => {
+                        unmet(pending.take(), &mut book.problems);
+                        if let Some(name) = id.strip_prefix("eq-") {
+                            if let Some(first) = eq_names.insert(name.to_string(), at(line)) {
+                                book.problems.push(format!(
+                                    "{}: equation anchor `eq-{name}` is already used at {first}",
+                                    at(line)
+                                ));
+                            }
+                            chapter.sections.push(Equation {
+                                name: name.to_string(),
+                                chapter: file.clone(),
+                                tag: None,
+                                line,
+                                display_line: 0,
+                                latex: String::new(),
+                                functions: Vec::new(),
+                                tests: Vec::new(),
+                            });
+                            pending = Some(Pending::Equation(line));
+                        } else if let Some(name) = id.strip_prefix("test-") {
+                            if let Some(first) = test_names.insert(name.to_string(), at(line)) {
+                                book.problems.push(format!(
+                                    "{}: test anchor `test-{name}` is already used at {first}",
+                                    at(line)
+                                ));
+                            }
+                            pending = Some(Pending::Test(name.to_string(), line));
+                        }
+                    }
+                    Block::Display { latex, line } => match pending.take() {
+                        Some(Pending::Equation(_)) => {
+                            let section = chapter.sections.last_mut().expect("just pushed");
+                            let tag = latex.find("\\tag{").map(|p| {
+                                let rest = &latex[p + 5..];
+                                rest[..rest.find('}').unwrap_or(rest.len())].to_string()
+                            });
+                            match &tag {
+                                Some(t) => {
+                                    if let Some(first) = tags.insert(t.clone(), at(line)) {
+                                        book.problems.push(format!(
+                                            "{}: equation tag ({t}) is already used at {first}",
+                                            at(line)
+                                        ));
+                                    }
+                                }
+                                None => book.problems.push(format!(
+                                    "{}: equation `eq-{}` has no \\tag{{…}}",
+                                    at(line),
+                                    section.name
+                                )),
+                            }
+                            section.tag = tag;
+                            section.display_line = line;
+                            section.latex = latex;
+                        }
+                        other => {
+                            unmet(other, &mut book.problems);
+                            book.problems.push(format!(
+                                "{}: display equation without an equation anchor: put `<a id=\"eq-NAME\"></a>` on the line before the $$ (see CONTRIBUTING.md)",
+                                at(line)
+                            ));
+                        }
+                    },
+                    Block::Code {
+                        info,
+                        lines,
+                        line,
+                        closed,
+                    } => {
+                        match pending.take() {
+                            Some(Pending::Test(name, anchor)) if runnable_rust(&info) => {
+                                book.tests.push(BookTest {
+                                    name: name.clone(),
+                                    chapter: file.clone(),
+                                    line: anchor,
+                                    code: lines
+                                        .iter()
+                                        .map(|(_, l)| l.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join("\n"),
+                                });
+                                if let Some(section) = chapter.sections.last_mut() {
+                                    section.tests.push(name);
+                                }
+                            }
+                            other => unmet(other, &mut book.problems),
+                        }
+                        if !closed {
+                            book.problems
+                                .push(format!("{}: code block is never closed", at(line)));
+                        }
+                        for (n, l) in &lines {
+                            if let Some(function) = book.include(l, &at(*n), lib) {
+                                let list = match chapter.sections.last_mut() {
+                                    Some(s) => &mut s.functions,
+                                    None => &mut chapter.loose_functions,
+                                };
+                                if !list.contains(&function) {
+                                    list.push(function);
+                                }
+                            }
+                        }
+                    }
+                    Block::Include { text, line } => {
+                        unmet(pending.take(), &mut book.problems);
+                        book.problems.push(format!(
+                            "{}: include outside a ```rs block: `{text}`",
+                            at(line)
+                        ));
+                    }
+                    Block::UnclosedDisplay { line } => {
+                        unmet(pending.take(), &mut book.problems);
+                        book.problems.push(format!(
+                            "{}: display equation is never closed by $$ (or a blank line breaks it)",
+                            at(line)
+                        ));
+                    }
+                    Block::InsideHtml { what, line } => {
+                        unmet(pending.take(), &mut book.problems);
+                        book.problems.push(format!(
+                            "{}: {what} inside an HTML block is not Markdown: leave a blank line after `<summary>…</summary>` and before `</details>`",
+                            at(line)
+                        ));
+                    }
+                    Block::Content { .. } => unmet(pending.take(), &mut book.problems),
+                }
             }
+            unmet(pending.take(), &mut book.problems);
             for s in &chapter.sections {
                 if s.functions.is_empty() {
                     book.problems.push(format!(
@@ -859,11 +420,9 @@ impl Book {
     /// The library function named by an include line, if the line is one;
     /// records a problem when the include is malformed or names no function.
     fn include(&mut self, line: &str, at: &str, lib: &Library) -> Option<String> {
-        let start = line
-            .find("{{#include")
-            .or_else(|| line.find("{{#rustdoc_include"))?;
-        let rest = &line[start..];
-        let inner = rest[..rest.find("}}").unwrap_or(rest.len())]
+        let (directive, _) = markdown::find_include(line)?;
+        let inner = directive
+            .trim_end_matches("}}")
             .split_whitespace()
             .nth(1)
             .unwrap_or("");
@@ -873,7 +432,7 @@ impl Book {
         else {
             self.problems.push(format!(
                 "{at}: `{}` must be {{{{#include ../src/FILE.rs:ANCHOR}}}}",
-                rest.trim()
+                line[line.find(directive).unwrap_or(0)..].trim()
             ));
             return None;
         };
@@ -893,85 +452,72 @@ impl Book {
     }
 }
 
+/// The equations of the book, parsed from `book/` against `src/`: every
+/// display equation that has an anchor, in the order of `SUMMARY.md`.
+pub(crate) fn equations() -> Vec<Equation> {
+    Trace::load()
+        .book
+        .chapters
+        .iter()
+        .flat_map(|c| c.sections.iter().cloned())
+        .collect()
+}
+
+/// The chapters of `SUMMARY.md` with their text: `(title, file, text)`.
+fn load_chapters(
+    summary: &str,
+    chapter_text: impl Fn(&str) -> String,
+) -> Vec<(String, String, String)> {
+    summary_chapters(summary)
+        .into_iter()
+        .map(|(title, file)| {
+            let text = chapter_text(&file);
+            (title, file, text)
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------
 // The test suite
 
-/// A function of a suite file: its name, whether it is a test, and what its
-/// body references.
-#[derive(Debug)]
-struct SuiteFn {
-    name: String,
-    is_test: bool,
-    calls: BTreeSet<String>,
-    idents: BTreeSet<String>,
+/// The non-test functions (or macros, `name!`) called `name` of a module.
+fn helpers<'a>(
+    parsed: &'a BTreeMap<String, Vec<rust::SuiteFn>>,
+    module: &str,
+    name: &str,
+) -> Vec<(&'a str, &'a rust::SuiteFn)> {
+    parsed
+        .get_key_value(module)
+        .map(|(m, fs)| {
+            fs.iter()
+                .filter(|h| h.name == name && !h.is_test)
+                .map(|h| (m.as_str(), h))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
-/// For each library function, the suite tests (`file::test`) that reach it.
+/// For each library function, the suite tests (`file::test`) that reach it;
+/// and the files that cannot be read.
 fn suite_callers(
     files: &BTreeMap<String, String>,
-    known: &BTreeSet<String>,
-) -> BTreeMap<String, BTreeSet<String>> {
-    // Parse every file: (module name, functions).
-    let mut parsed: BTreeMap<String, Vec<SuiteFn>> = BTreeMap::new();
+    known: &BTreeMap<String, String>,
+) -> (BTreeMap<String, BTreeSet<String>>, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut parsed: BTreeMap<String, Vec<rust::SuiteFn>> = BTreeMap::new();
     for (file, text) in files {
-        let blanked = blank(text);
-        let toks = tokens(&blanked);
-        let imports = Imports::collect(&toks, &[CRATE]);
-        let mut fns = Vec::new();
-        let mut boundary = 0;
-        for i in 0..toks.len() {
-            if matches!(toks[i].text, "{" | "}" | ";") {
-                boundary = i + 1;
-            }
-            if toks[i].text != "fn" || !toks.get(i + 1).is_some_and(|t| is_ident(t.text)) {
-                continue;
-            }
-            let attrs: String = toks[boundary..i].iter().map(|t| t.text).collect();
-            let is_test = attrs.contains("#[test]") && !attrs.contains("#[ignore");
-            // The body: after the balanced parameter list, from the next `{`.
-            let mut j = i + 2;
-            let mut depth = 0;
-            while j < toks.len() {
-                match toks[j].text {
-                    "(" => depth += 1,
-                    ")" => depth -= 1,
-                    "{" | ";" if depth == 0 => break,
-                    _ => {}
-                }
-                j += 1;
-            }
-            if toks.get(j).map(|t| t.text) != Some("{") {
-                continue; // a declaration without a body
-            }
-            let (start, mut depth) = (j, 0);
-            while j < toks.len() {
-                match toks[j].text {
-                    "{" => depth += 1,
-                    "}" => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            let (calls, idents) = references(&toks[start..j.min(toks.len())], &imports, known);
-            fns.push(SuiteFn {
-                name: toks[i + 1].text.to_string(),
-                is_test,
-                calls,
-                idents,
-            });
-        }
         let module = file
             .trim_end_matches(".rs")
             .trim_end_matches("/mod")
             .replace('/', "::");
-        parsed.insert(module, fns);
+        match rust::suite_functions(text, known) {
+            Ok(fns) => {
+                parsed.insert(module, fns);
+            }
+            Err(e) => problems.push(format!("tests/suite/{file}: {e}")),
+        }
     }
-    // Follow helpers: a function of the same file, else of `common`.
+    // Follow helpers: a function (or macro) of the same file, else of `common`.
     let mut callers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (module, fns) in &parsed {
         for test in fns.iter().filter(|f| f.is_test) {
@@ -987,55 +533,45 @@ fn suite_callers(
                         .or_default()
                         .insert(format!("{module}::{}", test.name));
                 }
-                for ident in &f.idents {
-                    let local = parsed[m]
-                        .iter()
-                        .find(|h| &h.name == ident && !h.is_test)
-                        .map(|h| (m, h));
-                    let shared = parsed.get_key_value("common").and_then(|(cm, fs)| {
-                        fs.iter()
-                            .find(|h| &h.name == ident && !h.is_test)
-                            .map(|h| (cm.as_str(), h))
-                    });
-                    if let Some(next) = local.or(shared) {
-                        todo.push(next);
+                for name in &f.helpers {
+                    let local = helpers(&parsed, m, name);
+                    if local.is_empty() {
+                        todo.extend(helpers(&parsed, "common", name));
+                    } else {
+                        todo.extend(local);
                     }
                 }
             }
         }
     }
-    callers
+    (callers, problems)
 }
 
-/// For each library function, the book test blocks that call it.
-fn book_callers(book: &Book, known: &BTreeSet<String>) -> BTreeMap<String, Vec<(String, String)>> {
-    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+/// For each library function, the book test blocks that call it:
+/// `(chapter, test name)`.
+type BookCalls = BTreeMap<String, Vec<(String, String)>>;
+
+/// The book test blocks that call each library function; and the blocks
+/// that are not valid Rust.
+fn book_callers(book: &Book, known: &BTreeMap<String, String>) -> (BookCalls, Vec<String>) {
+    let mut out = BookCalls::new();
+    let mut problems = Vec::new();
     for test in &book.tests {
-        // Hidden lines (`# use …;`) are code too.
-        let code: String = test
-            .code
-            .lines()
-            .map(|l| {
-                let t = l.trim_start();
-                if t == "#" {
-                    ""
-                } else {
-                    t.strip_prefix("# ").unwrap_or(l)
+        match rust::book_test_calls(&test.code, known) {
+            Ok(calls) => {
+                for call in calls {
+                    out.entry(call)
+                        .or_default()
+                        .push((test.chapter.clone(), test.name.clone()));
                 }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        let blanked = blank(&code);
-        let toks = tokens(&blanked);
-        let imports = Imports::collect(&toks, &[CRATE]);
-        let (calls, _) = references(&toks, &imports, known);
-        for call in calls {
-            out.entry(call)
-                .or_default()
-                .push((test.chapter.clone(), test.name.clone()));
+            }
+            Err(e) => problems.push(format!(
+                "book/{}:{}: test block `test-{}` is {e}",
+                test.chapter, test.line, test.name
+            )),
         }
     }
-    out
+    (out, problems)
 }
 
 // ---------------------------------------------------------------------------
@@ -1046,7 +582,20 @@ struct Trace {
     lib: Library,
     book: Book,
     suite: BTreeMap<String, BTreeSet<String>>,
-    book_calls: BTreeMap<String, Vec<(String, String)>>,
+    book_calls: BookCalls,
+    /// Suite files that cannot be read.
+    suite_problems: Vec<String>,
+    /// [`NOT_TRACED`] (another list in the self-tests).
+    not_traced: &'static [(&'static str, &'static str)],
+}
+
+/// An extra column of the appendix's equation tables: its header, and the
+/// text of its cell for each equation.
+pub(crate) struct Column<'a> {
+    /// The header of the column.
+    pub header: &'a str,
+    /// The cell of an equation's row (Markdown, without `|`).
+    pub cell: &'a dyn Fn(&Equation) -> String,
 }
 
 /// The files of a directory (recursively), relative to it, with `/` separators.
@@ -1085,26 +634,29 @@ impl Trace {
         suite: &BTreeMap<String, String>,
     ) -> Self {
         let lib = Library::parse(src);
-        let chapters: Vec<(String, String, String)> = summary_chapters(summary)
-            .into_iter()
-            .map(|(title, file)| {
-                let text = chapter_text(&file);
-                (title, file, text)
-            })
-            .collect();
-        let book = Book::parse(&chapters, &lib);
-        let known = lib.known();
-        let suite = suite_callers(suite, &known);
-        let book_calls = book_callers(&book, &known);
+        let mut book = Book::parse(&load_chapters(summary, chapter_text), &lib);
+        let (suite, suite_problems) = suite_callers(suite, &lib.known);
+        let (book_calls, problems) = book_callers(&book, &lib.known);
+        book.problems.extend(problems);
         Trace {
             lib,
             book,
             suite,
             book_calls,
+            suite_problems,
+            not_traced: NOT_TRACED,
         }
     }
 
-    fn load() -> Self {
+    /// The trace of the crate's own sources, parsed once per test run (the
+    /// checks below and [`equations`] share it).
+    fn load() -> &'static Self {
+        static TRACE: OnceLock<Trace> = OnceLock::new();
+        TRACE.get_or_init(Self::read)
+    }
+
+    /// Read and parse `src/`, the chapters and `tests/suite/`.
+    fn read() -> Self {
         let root = root();
         let src = read_tree(&root.join("src"), &[]);
         let suite = read_tree(&root.join("tests/suite"), &["artifacts"]);
@@ -1121,7 +673,7 @@ impl Trace {
         self.lib
             .functions
             .iter()
-            .filter(|f| !NOT_TRACED.iter().any(|(p, _)| *p == f.path))
+            .filter(|f| !self.not_traced.iter().any(|(p, _)| *p == f.path))
     }
 
     /// The suite tests of a function, grouped by file: `file::{a, b}`; only
@@ -1187,6 +739,12 @@ impl Trace {
 
     /// The appendix, as Markdown.
     fn markdown(&self) -> String {
+        self.markdown_with(None)
+    }
+
+    /// The appendix, with an extra column in the equation tables (after
+    /// *Book tests*) if `column` is given.
+    pub(crate) fn markdown_with(&self, column: Option<&Column>) -> String {
         let mut md = String::new();
         md.push_str(
             "# Appendix: equation → function → test\n\n\
@@ -1204,9 +762,18 @@ impl Trace {
         let mut long_lists: Vec<String> = Vec::new();
         for chapter in self.book.chapters.iter().filter(|c| !c.sections.is_empty()) {
             let _ = write!(md, "\n## {}\n\n", chapter.title);
-            md.push_str(
-                "| Equation | Function(s) | Book tests | Suite tests |\n|---|---|---|---|\n",
-            );
+            match column {
+                None => md.push_str(
+                    "| Equation | Function(s) | Book tests | Suite tests |\n|---|---|---|---|\n",
+                ),
+                Some(c) => {
+                    let _ = writeln!(
+                        md,
+                        "| Equation | Function(s) | Book tests | {} | Suite tests |\n|---|---|---|---|---|",
+                        c.header
+                    );
+                }
+            }
             for s in &chapter.sections {
                 let tag = s
                     .tag
@@ -1231,9 +798,12 @@ impl Trace {
                     })
                     .collect();
                 in_sections.extend(s.functions.iter().cloned());
+                let extra = column
+                    .map(|c| format!("{} | ", (c.cell)(s)))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     md,
-                    "| [{tag}{}]({}#eq-{}) | {} | {} | {} |",
+                    "| [{tag}{}]({}#eq-{}) | {} | {} | {extra}{} |",
                     s.name,
                     chapter.file,
                     s.name,
@@ -1292,18 +862,20 @@ impl Trace {
                 );
             }
         }
-        if !NOT_TRACED.is_empty() {
+        if !self.not_traced.is_empty() {
             md.push_str("\n## Public functions not traced\n\n");
-            for (path, why) in NOT_TRACED {
+            for (path, why) in self.not_traced {
                 let _ = writeln!(md, "- `{path}`: {why}");
             }
         }
         md
     }
 
-    /// Public functions with no test at all, or absent from `appendix`.
+    /// Public functions with no test at all, or absent from `appendix`; and
+    /// source files that cannot be read.
     fn function_problems(&self, appendix: &str) -> Vec<String> {
-        let mut problems = Vec::new();
+        let mut problems = self.lib.problems.clone();
+        problems.extend(self.suite_problems.iter().cloned());
         for f in self.traced() {
             if !appendix.contains(&format!("`{}`", f.path)) {
                 problems.push(format!(
@@ -1318,7 +890,7 @@ impl Trace {
                 ));
             }
         }
-        for (path, _) in NOT_TRACED {
+        for (path, _) in self.not_traced {
             if !self.lib.functions.iter().any(|f| f.path == *path) {
                 problems.push(format!(
                     "NOT_TRACED names `{path}`, which is not a public function"
@@ -1387,6 +959,25 @@ fn traceability_every_public_function_is_named_and_tested() {
     );
 }
 
+#[test]
+fn traceability_equations_carry_their_latex() {
+    let equations = equations();
+    assert!(!equations.is_empty());
+    for eq in &equations {
+        let tag = eq
+            .tag
+            .as_deref()
+            .unwrap_or_else(|| panic!("eq-{} has no tag", eq.name));
+        assert!(
+            eq.latex.contains(&format!("\\tag{{{tag}}}")) && !eq.latex.contains("$$"),
+            "eq-{} in {}: {:?}",
+            eq.name,
+            eq.chapter,
+            eq.latex
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The checks can fail: the same analysis on small synthetic sources.
 
@@ -1397,7 +988,13 @@ fn files(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-const SAMPLE_LIB: &str = "pub mod m;\nmod private;\npub use private::reexported;\n";
+const SAMPLE_LIB: &str = "\
+pub mod m;
+mod private;
+pub use private::reexported;
+pub use m::fresh as fresh_alias;
+pub use m::steps as s;
+";
 
 const SAMPLE_M: &str = r#"
 //! Doc with braces { and a fake pub fn ghost() in a comment.
@@ -1412,6 +1009,8 @@ pub fn traced(x: f64) -> f64 {
 pub fn fresh() {}
 
 fn private_helper() {}
+
+pub(crate) fn crate_only() {}
 
 struct S;
 impl S {
@@ -1433,7 +1032,26 @@ pub mod steps {
 
     // ANCHOR: unclosed
 }
+
+/// A module in its own file, `m/out.rs`.
+pub mod out;
 "#;
+
+const SAMPLE_OUT: &str = "\
+// ANCHOR: outer
+pub fn outer() {}
+// ANCHOR_END: outer
+// ANCHOR: two
+pub fn one() {}
+pub fn two() {}
+// ANCHOR_END: two
+// ANCHOR: none
+fn private() {}
+// ANCHOR_END: none
+// ANCHOR_END: stray
+pub mod deeper;
+pub use super::steps::*;
+";
 
 const SAMPLE_PRIVATE: &str = "pub fn reexported() {}\npub fn hidden() {}\n";
 
@@ -1441,57 +1059,80 @@ fn sample_library() -> Library {
     Library::parse(&files(&[
         ("lib.rs", SAMPLE_LIB),
         ("m.rs", SAMPLE_M),
+        ("m/out.rs", SAMPLE_OUT),
+        ("m/out/deeper/mod.rs", "pub fn deepest() {}\n"),
         ("private.rs", SAMPLE_PRIVATE),
     ]))
 }
 
 #[test]
-fn traceability_lexer_blanks_comments_and_literals_only() {
-    let src = "fn a<'l>(x: &'l str) { let c = '\\''; let d = '{'; let s = \"}\\\"{\"; }\n\
-               // fn ghost() {\n/* fn g() { /* nested */ } */ let r = r#\"\"{\"#; fn b() {}";
-    let blanked = blank(src);
-    assert_eq!(blanked.len(), src.len());
-    assert_eq!(blanked.lines().count(), src.lines().count());
-    let toks: Vec<&str> = tokens(&blanked).iter().map(|t| t.text).collect();
-    // (A raw string keeps its `r` prefix, an identifier no function has.)
-    let idents: Vec<&str> = toks.iter().copied().filter(|t| is_ident(t)).collect();
+fn traceability_library_scan_finds_exactly_the_public_functions() {
+    let lib = sample_library();
+    let paths: Vec<(&str, &str, usize)> = lib
+        .functions
+        .iter()
+        .map(|f| (f.path.as_str(), f.file.as_str(), f.line))
+        .collect();
     assert_eq!(
-        idents,
+        paths,
         [
-            "fn", "a", "l", "x", "l", "str", "let", "c", "let", "d", "let", "s", "let", "r", "r",
-            "fn", "b"
+            ("m::fresh", "m.rs", 11),
+            ("m::out::deeper::deepest", "m/out/deeper/mod.rs", 1),
+            ("m::out::one", "m/out.rs", 5),
+            ("m::out::outer", "m/out.rs", 2),
+            ("m::out::two", "m/out.rs", 6),
+            ("m::steps::inner", "m.rs", 29),
+            ("m::traced", "m.rs", 5),
+            ("reexported", "private.rs", 1),
         ]
     );
-    let opens = toks.iter().filter(|t| **t == "{").count();
-    let closes = toks.iter().filter(|t| **t == "}").count();
-    assert_eq!(
-        (opens, closes),
-        (2, 2),
-        "braces in literals and comments are blanked"
-    );
+    // A re-export names the function it re-exports: by name, through a
+    // module, through a glob.
+    assert_eq!(lib.known["fresh_alias"], "m::fresh");
+    assert_eq!(lib.known["s::inner"], "m::steps::inner");
+    assert_eq!(lib.known["m::out::inner"], "m::steps::inner");
+    assert_eq!(lib.known.len(), 11, "{:?}", lib.known);
+    assert!(lib.problems.is_empty(), "{:?}", lib.problems);
+    let anchor = |file: &str, a: &str| {
+        lib.anchors
+            .get(&(file.to_string(), a.to_string()))
+            .cloned()
+            .unwrap_or_else(|| Err(format!("no anchor {a}")))
+    };
+    assert_eq!(anchor("m.rs", "traced"), Ok("m::traced".to_string()));
+    assert_eq!(anchor("m.rs", "inner"), Ok("m::steps::inner".to_string()));
+    assert_eq!(anchor("m/out.rs", "outer"), Ok("m::out::outer".to_string()));
+    for (file, name, why) in [
+        ("m.rs", "unclosed", "has no `// ANCHOR_END: unclosed`"),
+        ("m/out.rs", "two", "wraps several public functions"),
+        ("m/out.rs", "none", "wraps no public function"),
+        ("m/out.rs", "stray", "without `// ANCHOR: stray`"),
+    ] {
+        let got = anchor(file, name).unwrap_err();
+        assert!(got.contains(why), "{name}: {got}");
+    }
 }
 
 #[test]
-fn traceability_library_scan_finds_exactly_the_public_functions() {
-    let lib = sample_library();
-    let paths: Vec<&str> = lib.functions.iter().map(|f| f.path.as_str()).collect();
-    assert_eq!(
-        paths,
-        ["m::fresh", "m::steps::inner", "m::traced", "reexported"]
-    );
-    let anchor = |a: &str| {
-        lib.anchors
-            .get(&("m.rs".to_string(), a.to_string()))
-            .cloned()
-    };
-    assert_eq!(anchor("traced"), Some(Ok("m::traced".to_string())));
-    assert_eq!(anchor("inner"), Some(Ok("m::steps::inner".to_string())));
+fn traceability_library_scan_flags_unreadable_sources() {
+    let lib = Library::parse(&files(&[
+        ("lib.rs", "pub mod gone;\npub mod broken;\n"),
+        ("broken.rs", "pub fn f( {}\n"),
+    ]));
+    assert_eq!(lib.problems.len(), 2, "{:?}", lib.problems);
     assert!(
-        anchor("unclosed")
-            .unwrap()
-            .unwrap_err()
-            .contains("has no `// ANCHOR_END: unclosed`")
+        lib.problems[0].starts_with("src/lib.rs: module `gone` has no file gone.rs or gone/mod.rs")
     );
+    assert!(lib.problems[1].starts_with("src/broken.rs is not valid Rust"));
+    let trace = Trace {
+        lib,
+        book: Book::default(),
+        suite: BTreeMap::new(),
+        book_calls: BTreeMap::new(),
+        suite_problems: vec!["tests/suite/x.rs: not valid Rust".into()],
+        not_traced: NOT_TRACED,
+    };
+    assert_eq!(trace.function_problems("").len(), 3);
 }
 
 /// A chapter that breaks every rule once, after one correct section.
@@ -1520,6 +1161,17 @@ $$
 use softmax_cross_entropy::m::steps::inner;
 assert_eq!(inner(1), 1);
 ```
+
+<details>
+<summary>A check that folds away</summary>
+
+<a id="test-folded"></a>
+
+```rust
+softmax_cross_entropy::m::out::outer();
+```
+
+</details>
 
 ```text
 $$ inside a code block is not an equation $$
@@ -1555,6 +1207,41 @@ $$
 ```rust,ignore
 inner(2);
 ```
+
+<a id="eq-good"></a>
+Text between an anchor and its display.
+
+$$
+u = 4 \tag{9.1}
+$$
+
+Prose with {{#include ../src/m.rs:traced}} outside a code block.
+
+<a id="test-good"></a>
+
+<details><summary>No blank line</summary>
+```rust
+assert!(true);
+```
+</details>
+
+<a id="eq-dup-tag"></a>
+
+$$ t = 5 \tag{9.3} $$
+
+<a id="test-invalid"></a>
+
+```rust
+let = ;
+```
+
+$$
+never closed
+
+<a id="test-last"></a>
+
+```rust
+unclosed();
 "#;
 
 fn sample_book() -> Book {
@@ -1563,23 +1250,41 @@ fn sample_book() -> Book {
         "sample.md".to_string(),
         SAMPLE_CHAPTER.to_string(),
     )];
-    Book::parse(&chapters, &sample_library())
+    let mut book = Book::parse(&chapters, &sample_library());
+    let (_, problems) = book_callers(&book, &sample_library().known);
+    book.problems.extend(problems);
+    book
 }
 
 #[test]
 fn traceability_chapter_checks_flag_each_broken_rule() {
     let book = sample_book();
     let expect = [
-        "book/sample.md:31: display equation without an equation anchor",
-        "book/sample.md:37: equation `eq-bare` has no \\tag{…}",
-        "book/sample.md:39: test anchor `test-not-rust` is not followed by a runnable ```rust block",
-        "book/sample.md:52: src/m.rs has no `// ANCHOR: missing`",
-        "book/sample.md:53: `{{#include ../src/m.rs}}` must be {{#include ../src/FILE.rs:ANCHOR}}",
-        "book/sample.md:56: test anchor `test-bad-include` is not followed by a runnable ```rust block",
-        "book/sample.md:35: equation `eq-bare` includes no library function",
-        "book/sample.md:35: equation `eq-bare` has no test block",
-        "book/sample.md:45: equation `eq-bad-include` includes no library function",
-        "book/sample.md:45: equation `eq-bad-include` has no test block",
+        "book/sample.md:42: display equation without an equation anchor",
+        "book/sample.md:48: equation `eq-bare` has no \\tag{…}",
+        "book/sample.md:50: test anchor `test-not-rust` is not followed by a runnable ```rust block",
+        "book/sample.md:63: src/m.rs has no `// ANCHOR: missing`",
+        "book/sample.md:64: `{{#include ../src/m.rs}}` must be {{#include ../src/FILE.rs:ANCHOR}}",
+        "book/sample.md:67: test anchor `test-bad-include` is not followed by a runnable ```rust block",
+        "book/sample.md:73: equation anchor `eq-good` is already used at book/sample.md:9",
+        "book/sample.md:73: the equation anchor is not followed by a $$ display equation",
+        "book/sample.md:76: display equation without an equation anchor",
+        "book/sample.md:80: include outside a ```rs block",
+        "book/sample.md:82: test anchor `test-good` is already used at book/sample.md:19",
+        "book/sample.md:82: test anchor `test-good` is not followed by a runnable ```rust block",
+        "book/sample.md:85: a code fence inside an HTML block is not Markdown",
+        "book/sample.md:87: a code fence inside an HTML block is not Markdown",
+        "book/sample.md:92: equation tag (9.3) is already used at book/sample.md:58",
+        "book/sample.md:94: test block `test-invalid` is not valid Rust",
+        "book/sample.md:100: display equation is never closed by $$",
+        "book/sample.md:105: code block is never closed",
+        "book/sample.md:46: equation `eq-bare` includes no library function",
+        "book/sample.md:46: equation `eq-bare` has no test block",
+        "book/sample.md:56: equation `eq-bad-include` includes no library function",
+        "book/sample.md:56: equation `eq-bad-include` has no test block",
+        "book/sample.md:73: equation `eq-good` includes no library function",
+        "book/sample.md:73: equation `eq-good` has no test block",
+        "book/sample.md:90: equation `eq-dup-tag` includes no library function",
     ];
     for e in expect {
         assert!(
@@ -1593,16 +1298,20 @@ fn traceability_chapter_checks_flag_each_broken_rule() {
     assert_eq!(chapter.loose_functions, ["m::traced"]);
     let good = &chapter.sections[0];
     assert_eq!(
-        (good.name.as_str(), good.tag.as_deref()),
-        ("good", Some("9.1"))
+        (good.name.as_str(), good.tag.as_deref(), good.line),
+        ("good", Some("9.1"), 9)
     );
+    assert_eq!(good.latex.trim(), "y = x \\tag{9.1}");
+    assert_eq!(good.display_line, 11);
     assert_eq!(
         (good.functions.as_slice(), good.tests.as_slice()),
         (
             &["m::steps::inner".to_string()][..],
-            &["good".to_string()][..]
+            &["good".to_string(), "folded".to_string()][..]
         )
     );
+    let tests: Vec<&str> = book.tests.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(tests, ["good", "folded", "invalid", "last"]);
 }
 
 const SAMPLE_SUITE: &str = r#"
@@ -1612,6 +1321,11 @@ use crate::common::shared;
 
 fn helper() { m::traced(1.0); }
 
+/// A test-local macro that calls the library in its rules.
+macro_rules! check_fresh {
+    ($x:expr) => { assert_eq!(softmax_cross_entropy::fresh_alias(), $x) };
+}
+
 #[test]
 fn through_a_helper() { helper(); }
 
@@ -1620,6 +1334,18 @@ fn by_glob_and_alias() { inner(1); sce::reexported(); }
 
 #[test]
 fn through_common() { shared(); }
+
+#[test]
+fn through_a_local_macro() { check_fresh!(()); }
+
+#[test]
+fn inside_macros() {
+    approx::assert_relative_eq!(1.0, 1.0, max_relative = m::out::one() as f64);
+    let v = vec![sce::m::out::two; 3];
+    let s = proptest::prop_oneof![3 => Just(m::out::outer), 1 => Just(m::out::outer)];
+    thread_local! { static F: fn() = crate::m::out::deeper::deepest; }
+    odd!(static x { sce::fresh_alias() } => y);
+}
 
 #[test]
 fn mentions_only() {
@@ -1636,26 +1362,38 @@ fn ignored() { m::fresh(); }
 proptest! {
     #![proptest_config(ProptestConfig { ..ProptestConfig::default() })]
     #[test]
-    fn in_proptest(x in 0..5i32) { prop_assert_eq!(inner(x), x); }
+    fn in_proptest(x in 0..5i32, (a, b) in strategy()) { prop_assert_eq!(inner(x), x); }
 }
 "#;
 
-const SAMPLE_COMMON: &str = "pub fn shared() { softmax_cross_entropy::m::steps::inner(0); }\n";
+const SAMPLE_COMMON: &str = "\
+pub fn shared() { softmax_cross_entropy::m::steps::inner(0); }
+pub fn strategy() { softmax_cross_entropy::m::traced(0.0); }
+";
+
+fn sample_suite(
+    known: &BTreeMap<String, String>,
+) -> (BTreeMap<String, BTreeSet<String>>, Vec<String>) {
+    suite_callers(
+        &files(&[("sample.rs", SAMPLE_SUITE), ("common.rs", SAMPLE_COMMON)]),
+        known,
+    )
+}
 
 #[test]
-fn traceability_suite_scan_follows_imports_and_helpers() {
-    let known = sample_library().known();
-    let callers = suite_callers(
-        &files(&[("sample.rs", SAMPLE_SUITE), ("common.rs", SAMPLE_COMMON)]),
-        &known,
-    );
+fn traceability_suite_scan_follows_imports_helpers_and_macros() {
+    let (callers, problems) = sample_suite(&sample_library().known);
+    assert!(problems.is_empty(), "{problems:?}");
     let of = |f: &str| {
         callers
             .get(f)
             .map(|s| s.iter().map(String::as_str).collect::<Vec<_>>())
             .unwrap_or_default()
     };
-    assert_eq!(of("m::traced"), ["sample::through_a_helper"]);
+    assert_eq!(
+        of("m::traced"),
+        ["sample::in_proptest", "sample::through_a_helper"]
+    );
     assert_eq!(
         of("m::steps::inner"),
         [
@@ -1667,43 +1405,70 @@ fn traceability_suite_scan_follows_imports_and_helpers() {
     assert_eq!(of("reexported"), ["sample::by_glob_and_alias"]);
     assert_eq!(
         of("m::fresh"),
-        Vec::<&str>::new(),
+        ["sample::inside_macros", "sample::through_a_local_macro"],
         "comments, strings, locals and ignored tests are not calls"
     );
+    for f in ["m::out::one", "m::out::two", "m::out::outer"] {
+        assert_eq!(of(f), ["sample::inside_macros"], "{f}");
+    }
+    // `crate::m::…` is a path of the test crate, not of the library.
+    assert_eq!(of("m::out::deeper::deepest"), Vec::<&str>::new());
+}
+
+#[test]
+fn traceability_suite_scan_flags_unreadable_files() {
+    let (_, problems) = suite_callers(
+        &files(&[
+            ("broken.rs", "fn f( {}\n"),
+            ("prop.rs", "proptest! { #[test] fn p(x in ) {} }\n"),
+        ]),
+        &BTreeMap::new(),
+    );
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].starts_with("tests/suite/broken.rs: not valid Rust"));
+    assert!(problems[1].starts_with(
+        "tests/suite/prop.rs: line 1: a proptest! block that is not a list of test functions"
+    ));
 }
 
 #[test]
 fn traceability_function_checks_flag_untested_and_unlisted_functions() {
     let lib = sample_library();
     let book = sample_book();
-    let known = lib.known();
-    let suite = suite_callers(
-        &files(&[("sample.rs", SAMPLE_SUITE), ("common.rs", SAMPLE_COMMON)]),
-        &known,
-    );
-    let book_calls = book_callers(&book, &known);
-    let trace = Trace {
+    let (suite, suite_problems) = sample_suite(&lib.known);
+    let (book_calls, _) = book_callers(&book, &lib.known);
+    let mut trace = Trace {
         lib,
         book,
         suite,
         book_calls,
+        suite_problems,
+        not_traced: NOT_TRACED,
     };
     let appendix = trace.markdown();
     assert!(
         appendix.contains(
-            "| [(9.1) good](sample.md#eq-good) | `m::steps::inner` | [good](sample.md#test-good) |"
+            "| [(9.1) good](sample.md#eq-good) | `m::steps::inner` | [good](sample.md#test-good), [folded](sample.md#test-folded) |"
         ),
         "{appendix}"
     );
     assert!(
-        appendix.contains("| `m::traced` | [Sample](sample.md) | — | `sample::through_a_helper` |"),
+        appendix.contains(
+            "| `m::traced` | [Sample](sample.md) | — | `sample::{in_proptest, through_a_helper}` |"
+        ),
         "{appendix}"
     );
-    // The generated appendix names every function; only `m::fresh` is untested.
+    assert!(
+        appendix.contains(
+            "| `m::out::outer` | — | [folded](sample.md#test-folded) | `sample::inside_macros` |"
+        ),
+        "{appendix}"
+    );
+    // The generated appendix names every function; only `deepest` is untested.
     assert_eq!(
         trace.function_problems(&appendix),
         [
-            "public function `m::fresh` (src/m.rs:11) has no test: no book test block and no test of tests/suite/ calls it"
+            "public function `m::out::deeper::deepest` (src/m/out/deeper/mod.rs:1) has no test: no book test block and no test of tests/suite/ calls it"
         ]
     );
     // An appendix generated before `m::fresh` existed does not name it.
@@ -1711,4 +1476,36 @@ fn traceability_function_checks_flag_untested_and_unlisted_functions() {
     assert!(trace.function_problems(&old)[0].starts_with(
         "public function `m::fresh` (src/m.rs:11) is not named in book/traceability.md"
     ));
+    // A function left out on purpose is no problem; a stale entry is.
+    trace.not_traced = &[
+        ("m::out::deeper::deepest", "a sample"),
+        ("m::gone", "renamed since"),
+    ];
+    assert_eq!(
+        trace.function_problems(&trace.markdown()),
+        ["NOT_TRACED names `m::gone`, which is not a public function"]
+    );
+    assert!(
+        trace
+            .markdown()
+            .contains("## Public functions not traced\n\n- `m::out::deeper::deepest`: a sample\n")
+    );
+    trace.not_traced = NOT_TRACED;
+    // The extra column for the equations' LaTeX status.
+    let latex = |eq: &Equation| format!("`{}`", eq.latex.trim());
+    let column = Column {
+        header: "LaTeX",
+        cell: &latex,
+    };
+    let with = trace.markdown_with(Some(&column));
+    assert!(
+        with.contains(
+            "| Equation | Function(s) | Book tests | LaTeX | Suite tests |\n|---|---|---|---|---|\n"
+        ),
+        "{with}"
+    );
+    assert!(
+        with.contains("[folded](sample.md#test-folded) | `y = x \\tag{9.1}` | "),
+        "{with}"
+    );
 }
