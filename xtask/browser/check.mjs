@@ -278,6 +278,9 @@ async function main() {
     ],
     viewport: VIEWPORTS[0],
   });
+  // Generous: CI machines have 2 busy cores, and print.html is the whole book.
+  context.setDefaultTimeout(120000);
+  context.setDefaultNavigationTimeout(120000);
   let server = null;
   const blocked = [];
   const requested = new Set();
@@ -348,7 +351,7 @@ async function main() {
       // Figures: the smallest text of each SVG image as rendered here.
       for (const img of m.images) {
         // mdBook 0.5 adds a hidden zoomed copy of every image: skip it.
-        if (!img.src || !img.src.endsWith('.svg') || !img.url.startsWith('file:') || img.width === 0) continue;
+        if (!img.loaded || !img.src || !img.src.endsWith('.svg') || !img.url.startsWith('file:') || img.width === 0) continue;
         const file = decodeURIComponent(new URL(img.url).pathname);
         const svg = svgTextMetrics(file);
         if (svg.minFontSize === null || !svg.width) continue;
