@@ -21,23 +21,26 @@ pub const OUT_DIR: &str = "target/browser-check";
 
 /// The options of `browser-check`.
 pub struct Options {
-    /// Report the code share of each chapter without failing above the limit.
-    pub code_share_report_only: bool,
+    /// Report, without failing, the two bars that wait for the chapters'
+    /// rewrite (issue 9): a chapter whose code is more than 25% of its height
+    /// with the `<details>` closed, and a display equation wider than the
+    /// text column at 1280 px.
+    pub chapter_bars_report_only: bool,
 }
 
 impl Options {
-    /// `--code-share-report-only`, or `BROWSER_CHECK_CODE_SHARE=report`.
+    /// `--chapter-bars-report-only`, or `BROWSER_CHECK_CHAPTER_BARS=report`.
     pub fn parse(args: &[String]) -> Result<Self> {
         let mut report_only =
-            std::env::var("BROWSER_CHECK_CODE_SHARE").is_ok_and(|v| v == "report");
+            std::env::var("BROWSER_CHECK_CHAPTER_BARS").is_ok_and(|v| v == "report");
         for arg in args {
             match arg.as_str() {
-                "--code-share-report-only" => report_only = true,
-                other => fail!("`browser-check` takes --code-share-report-only, not `{other}`"),
+                "--chapter-bars-report-only" => report_only = true,
+                other => fail!("`browser-check` takes --chapter-bars-report-only, not `{other}`"),
             }
         }
         Ok(Self {
-            code_share_report_only: report_only,
+            chapter_bars_report_only: report_only,
         })
     }
 }
@@ -71,7 +74,7 @@ pub fn check(root: &Path, options: &Options) -> Result {
         .arg("--chromium")
         .arg(&chromium)
         .args(["--site-url", &site_url]);
-    if options.code_share_report_only {
+    if options.chapter_bars_report_only {
         cmd.arg("--report-only");
     }
     run_command(&mut cmd)

@@ -31,15 +31,17 @@ Commands:
                        `mdbook test -L target/book-test/debug/deps`
   tools                only install the pinned tools into target/tools/
   check-links          check the links of the built book (target/book/)
-  browser-check [--code-share-report-only]
+  browser-check [--chapter-bars-report-only]
                        open every page of the built book in headless Chromium
                        at 1280x900 and 390x844 with every request outside the
                        book blocked: no sideways scrolling, no equation number
                        over a formula, KaTeX and its fonts, images, search,
                        equation anchors, the 404 page below the site root,
-                       figure text size, code share of each chapter (at most
-                       25%; --code-share-report-only or
-                       BROWSER_CHECK_CODE_SHARE=report: only report it);
+                       figure text size; and the chapter bars: code at most
+                       25% of each chapter's height, no display equation
+                       wider than the column at 1280 px
+                       (--chapter-bars-report-only or
+                       BROWSER_CHECK_CHAPTER_BARS=report: only report these);
                        screenshots in target/browser-check/
   bless                BLESS=1 cargo test --test suite -- artifacts
   mutants [ARGS]       install the pinned cargo-mutants into target/tools/ if
@@ -200,12 +202,12 @@ fn ci(root: &Path) -> Result {
         ("cargo xtask book-test", book::test),
         ("cargo xtask book", |root| book::build(root).map(drop)),
         (
-            "cargo xtask browser-check --code-share-report-only",
+            "cargo xtask browser-check --chapter-bars-report-only",
             |root| {
                 browser::check(
                     root,
                     &browser::Options {
-                        code_share_report_only: true,
+                        chapter_bars_report_only: true,
                     },
                 )
             },
