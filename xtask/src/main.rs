@@ -201,17 +201,14 @@ fn ci(root: &Path) -> Result {
         }),
         ("cargo xtask book-test", book::test),
         ("cargo xtask book", |root| book::build(root).map(drop)),
-        (
-            "cargo xtask browser-check --chapter-bars-report-only",
-            |root| {
-                browser::check(
-                    root,
-                    &browser::Options {
-                        chapter_bars_report_only: true,
-                    },
-                )
-            },
-        ),
+        ("cargo xtask browser-check", |root| {
+            browser::check(
+                root,
+                &browser::Options {
+                    chapter_bars_report_only: false,
+                },
+            )
+        }),
         (
             "cargo clippy --workspace --all-targets -- -D warnings",
             |root| {
