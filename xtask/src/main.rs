@@ -55,6 +55,13 @@ Commands:
                        the same mutants with only the book's Rust blocks as
                        the tests, to count what the book alone catches
                        (writes no summary, does not fail on missed mutants)
+  equation-mutants     make typos in every display equation of the book (swap
+                       an index, flip a sign, change a sum's bound, drop a
+                       term, swap a fraction, move a subscript) and check that
+                       the equation check catches each one, apart from the
+                       proved-equivalent ones in
+                       tests/suite/equations/equivalent-mutants.txt; prints
+                       the counts (a few seconds)
   ci                   the whole CI sequence (what .ci/run runs)
   help                 this text
 ";
@@ -125,6 +132,21 @@ fn run(args: &[String]) -> Result {
             run_command(&mut cmd)
         }
         "mutants" => mutants::run(&root, rest),
+        "equation-mutants" => {
+            no_args(command, rest)?;
+            let mut cmd = cargo();
+            cmd.current_dir(&root).args([
+                "test",
+                "--test",
+                "suite",
+                "--",
+                "--ignored",
+                "--exact",
+                "equations::equation_mutants",
+                "--nocapture",
+            ]);
+            run_command(&mut cmd)
+        }
         "ci" => no_args(command, rest).and_then(|()| ci(&root)),
         "help" | "--help" | "-h" => {
             print!("{HELP}");

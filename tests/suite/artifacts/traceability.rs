@@ -932,7 +932,28 @@ fn fail_on(problems: &[String], what: &str) {
 
 #[test]
 fn traceability_appendix_is_fresh() {
-    check_or_bless(APPENDIX, &Trace::load().markdown());
+    check_or_bless(APPENDIX, &appendix(&Trace::load()));
+}
+
+/// The appendix, with the column that says whether each equation's LaTeX is
+/// checked (`tests/suite/equations`) or why not, and the count in its header.
+fn appendix(trace: &Trace) -> String {
+    use crate::equations::{Status, status};
+    let status = status();
+    let checked = status.iter().filter(|(_, s)| *s == Status::Checked).count();
+    let header = format!("LaTeX checked ({checked} of {})", status.len());
+    let cell = |eq: &Equation| {
+        let anchor = format!("eq-{}", eq.name);
+        match status.iter().find(|(a, _)| *a == anchor) {
+            Some((_, Status::Checked)) => "checked".to_string(),
+            Some((_, Status::Listed(reason))) => format!("not checked: {reason}"),
+            None => "—".to_string(),
+        }
+    };
+    trace.markdown_with(Some(&Column {
+        header: &header,
+        cell: &cell,
+    }))
 }
 
 #[test]
@@ -949,7 +970,7 @@ fn traceability_every_public_function_is_named_and_tested() {
     // Under BLESS the appendix is being rewritten by another test: check the
     // generated text instead of the committed one.
     let appendix = if blessing() {
-        trace.markdown()
+        appendix(&trace)
     } else {
         super::read(&root().join(APPENDIX))
     };

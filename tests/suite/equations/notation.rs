@@ -1,0 +1,25 @@
+//! The display equations that state notation rather than a value, so that
+//! there is nothing to evaluate. Each has its reason; the appendix shows it.
+//! Everything else is checked from its LaTeX, and this list must stay short
+//! (the test `nine_in_ten_equations_are_checked` keeps it so).
+
+/// Anchor, and why the equation is not evaluated.
+pub const LISTED: &[(&str, &str)] = &[
+    (
+        "eq-likelihood-argmax",
+        "an argmax over the parameters θ: it names the training objective, it has no sides to compare",
+    ),
+    (
+        "eq-joint-conditional",
+        "the product rule of probability for P(t, z | θ): a definition; the book models only P(t | z)",
+    ),
+    (
+        "eq-likelihood-reduction",
+        "argmaxes over θ of distributions of the data x, which the book does not model; the tests below it check the claim on examples",
+    ),
+];
+
+/// The reason an equation is not checked, if it is listed.
+pub fn reason(anchor: &str) -> Option<&'static str> {
+    LISTED.iter().find(|(a, _)| *a == anchor).map(|(_, r)| *r)
+}
