@@ -1,11 +1,16 @@
 //! Properties of the likelihood `Π y_c^{t_c}` and its negative logarithm:
 //! agreement with the cross-entropy, the one-hot case, and Gibbs' inequality
-//! (the likelihood is largest when the prediction equals the target).
+//! (the likelihood is largest when the prediction equals the target); the
+//! maximizers of a likelihood (`argmax`) and the joint table of the product
+//! rule (`joint_probability`).
 
 use crate::common::*;
 use proptest::prelude::*;
+use softmax_cross_entropy::Error;
 use softmax_cross_entropy::cross_entropy::cross_entropy;
-use softmax_cross_entropy::likelihood::{likelihood, negative_log_likelihood};
+use softmax_cross_entropy::likelihood::{
+    argmax, joint_probability, likelihood, negative_log_likelihood,
+};
 use softmax_cross_entropy::softmax::softmax;
 
 proptest! {
@@ -102,5 +107,92 @@ fn known_soft_value() {
         nll,
         4.0_f64.ln() - 0.5 * 3.0_f64.ln(),
         max_relative = 8.0 * f64::EPSILON
+    );
+}
+
+proptest! {
+    /// `argmax` returns exactly the indices of the largest value, ties
+    /// included, checked against a sort of the values: small integers make
+    /// ties frequent.
+    #[test]
+    fn argmax_is_every_index_of_the_maximum(values in prop::collection::vec(0_i32..4, 1..=8)) {
+        let values: Vec<f64> = values.into_iter().map(f64::from).collect();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let max = sorted[sorted.len() - 1];
+        let expected: Vec<usize> = (0..values.len()).filter(|&i| values[i] == max).collect();
+        prop_assert_eq!(argmax(&values).unwrap(), expected);
+    }
+
+    /// The joint table of exact rational conditionals and marginal sums to
+    /// one, and summing a row gives back the marginal.
+    #[test]
+    fn joint_probability_is_a_distribution_with_that_marginal(
+        rows in prop::collection::vec(rational_distribution(3), 1..=4),
+        weights in prop::collection::vec(positive_rational(), 4),
+    ) {
+        let marginal: Vec<Q> = {
+            let w = &weights[..rows.len()];
+            w.iter().map(|&x| x / qsum(w)).collect()
+        };
+        let conditional: Vec<Q> = rows.concat();
+        let joint = joint_probability(&conditional, &marginal, 3).unwrap();
+        prop_assert_eq!(qsum(&joint), Q::from_integer(1));
+        for (row, &p_x) in joint.chunks(3).zip(&marginal) {
+            prop_assert_eq!(qsum(row), p_x);
+        }
+    }
+}
+
+/// Bad input to the two functions of the likelihood argument: typed errors
+/// that name the entry.
+#[test]
+fn argmax_and_joint_probability_errors() {
+    assert_eq!(argmax::<f64>(&[]), Err(Error::Empty { what: "values" }));
+    assert_eq!(
+        argmax(&[1.0, f64::NAN]),
+        Err(Error::NotANumber {
+            what: "value",
+            index: 1
+        })
+    );
+    assert_eq!(
+        argmax(&[f64::NEG_INFINITY, 1.0, f64::INFINITY]).unwrap(),
+        vec![2]
+    );
+    assert_eq!(
+        joint_probability(&[0.5_f64, 0.5, 1.0], &[1.0], 2),
+        Err(Error::BatchShape { len: 3, classes: 2 })
+    );
+    assert_eq!(
+        joint_probability(&[0.5_f64, 0.5], &[0.5, 0.5], 2),
+        Err(Error::LengthMismatch {
+            what: "marginal probabilities",
+            expected: 1,
+            found: 2
+        })
+    );
+    assert_eq!(
+        joint_probability(&[0.5_f64, 1.5], &[1.0], 2),
+        Err(Error::NotAProbability {
+            what: "conditional probability",
+            index: 1,
+            value: 1.5
+        })
+    );
+    assert_eq!(
+        joint_probability(&[0.5_f64, 0.5], &[f64::NAN], 2),
+        Err(Error::NotANumber {
+            what: "marginal probability",
+            index: 0
+        })
+    );
+    assert_eq!(
+        joint_probability(&[0.5_f64, 0.5], &[-0.5], 2),
+        Err(Error::NotAProbability {
+            what: "marginal probability",
+            index: 0,
+            value: -0.5
+        })
     );
 }

@@ -1,7 +1,6 @@
-//! Just enough HTML, CSS and JavaScript lexing to find the URLs of a built
-//! book: start tags with their attributes, the text of `<script>` and
-//! `<style>`, the `url(...)`/`@import` of CSS, the string literals of JS.
-//! Comments are skipped everywhere (licence headers name their homepages).
+//! Just enough HTML and CSS lexing to find the links of a built book for
+//! `check-links`: start tags with their attributes, the text of `<script>`
+//! and `<style>`, the `url(...)`/`@import` of CSS. Comments are skipped.
 
 /// A start tag or a raw-text element's content, with its byte offset.
 pub enum Item {
@@ -269,37 +268,6 @@ fn blank_css_comments(css: &str) -> String {
     out
 }
 
-/// The string literals (quotes and template literals) of a script, with
-/// offsets, skipping `//` and `/* */` comments. Regular-expression literals
-/// are not recognised: good enough for the small inline scripts of mdBook.
-pub fn js_strings(js: &str) -> Vec<(usize, String)> {
-    let bytes = js.as_bytes();
-    let mut strings = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = scan(bytes, i, |b| b != b'\n');
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = find_from(js, i + 2, "*/").map_or(js.len(), |end| end + 2);
-            }
-            quote @ (b'"' | b'\'' | b'`') => {
-                let start = i + 1;
-                let mut j = start;
-                while j < bytes.len() && bytes[j] != quote {
-                    j += if bytes[j] == b'\\' { 2 } else { 1 };
-                }
-                let end = j.min(bytes.len());
-                strings.push((start, js[start..end].to_owned()));
-                i = end + 1;
-            }
-            _ => i += 1,
-        }
-    }
-    strings
-}
-
 /// 1-based line number of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -382,13 +350,6 @@ mod tests {
             @font-face{src:url(fonts/k.woff2) format("woff2")} i{content:"/*"} j{u:url(y.svg)}"#;
         let urls: Vec<String> = css_urls(css).into_iter().map(|(_, url)| url).collect();
         assert_eq!(urls, ["x.png", "fonts/k.woff2", "y.svg", "a.css"]);
-    }
-
-    #[test]
-    fn js_string_literals_without_comments() {
-        let js = "// https://a.example\nlet x = 'b\\'c'; /* \"d\" */ f(`e`, \"//g\");";
-        let strings: Vec<String> = js_strings(js).into_iter().map(|(_, s)| s).collect();
-        assert_eq!(strings, ["b\\'c", "e", "//g"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! message and a non-zero exit code, never as a panic.
 
 mod book;
+mod browser;
 mod checks;
 mod html;
 mod mutants;
@@ -21,16 +22,27 @@ cargo xtask <command>
 
 Commands:
   book [--open]        install the pinned tools if needed, build the book into
-                       target/book/, check its links and that it references no
-                       external host, print the path of index.html
-                       (--open: also open it in a browser, if there is one)
+                       target/book/, check its links, print the path of
+                       index.html (--open: also open it in a browser, if there
+                       is one)
   book --serve [ARGS]  `mdbook serve` with the pinned tools (ARGS go to mdbook)
   book-test            build the crate and its dev-dependencies into
                        target/book-test/, then
                        `mdbook test -L target/book-test/debug/deps`
   tools                only install the pinned tools into target/tools/
   check-links          check the links of the built book (target/book/)
-  check-hosts          check that the built book references no external host
+  browser-check [--chapter-bars-report-only]
+                       open every page of the built book in headless Chromium
+                       at 1280x900 and 390x844 with every request outside the
+                       book blocked: no sideways scrolling, no equation number
+                       over a formula, KaTeX and its fonts, images, search,
+                       equation anchors, the 404 page below the site root,
+                       figure text size; and the chapter bars: code at most
+                       25% of each chapter's height, no display equation
+                       wider than the column at 1280 px
+                       (--chapter-bars-report-only or
+                       BROWSER_CHECK_CHAPTER_BARS=report: only report these);
+                       screenshots in target/browser-check/
   bless                BLESS=1 cargo test --test suite -- artifacts
   mutants [ARGS]       install the pinned cargo-mutants into target/tools/ if
                        needed and run it over src/ with the whole test suite
@@ -106,10 +118,7 @@ fn run(args: &[String]) -> Result {
             no_args(command, rest)?;
             checks::links(&book::build_dir(&root)?)
         }
-        "check-hosts" => {
-            no_args(command, rest)?;
-            checks::hosts(&book::build_dir(&root)?)
-        }
+        "browser-check" => browser::check(&root, &browser::Options::parse(rest)?),
         "bless" => {
             no_args(command, rest)?;
             let mut cmd = cargo();
@@ -207,13 +216,21 @@ pub fn show(cmd: &Command) -> String {
 /// which need the tools); the summary lists the failures.
 fn ci(root: &Path) -> Result {
     type Step = (&'static str, fn(&Path) -> Result);
-    let steps: [Step; 7] = [
+    let steps: [Step; 8] = [
         ("cargo xtask tools", |root| tools::ensure(root).map(drop)),
         ("cargo test", |root| {
             run_command(cargo().current_dir(root).arg("test"))
         }),
         ("cargo xtask book-test", book::test),
         ("cargo xtask book", |root| book::build(root).map(drop)),
+        ("cargo xtask browser-check", |root| {
+            browser::check(
+                root,
+                &browser::Options {
+                    chapter_bars_report_only: false,
+                },
+            )
+        }),
         (
             "cargo clippy --workspace --all-targets -- -D warnings",
             |root| {
@@ -245,10 +262,15 @@ fn ci(root: &Path) -> Result {
     ];
     let mut summary = Vec::new();
     let mut tools_ok = true;
+    let mut book_ok = true;
     for (name, step) in steps {
         let needs_tools = name.contains("book");
         if needs_tools && !tools_ok {
             summary.push((name, "skipped (no tools)".to_owned()));
+            continue;
+        }
+        if name.contains("browser-check") && !book_ok {
+            summary.push((name, "skipped (no book)".to_owned()));
             continue;
         }
         eprintln!("\n=== {name}");
@@ -261,6 +283,9 @@ fn ci(root: &Path) -> Result {
                 eprintln!("cargo xtask ci: `{name}` failed: {message}");
                 if name == "cargo xtask tools" {
                     tools_ok = false;
+                }
+                if name == "cargo xtask book" {
+                    book_ok = false;
                 }
                 format!("FAILED  {seconds:7.1} s")
             }

@@ -8,11 +8,20 @@
 //! value is a library call at a fixed sample point; colours are quantized to
 //! a ten-level scale whose boundaries lie far from the sampled values, so a
 //! last-bit difference of `exp` between platforms cannot change a byte.
+//!
+//! Legibility: the book shows a figure at most at its nominal width
+//! ([`WIDTH`] px) and, on a phone, at the 350 px of a 390 px screen's column.
+//! Every text is at least [`MIN_TEXT`] nominal px, so that it is at least
+//! 10 px high there (`cargo xtask browser-check` measures it, and
+//! [`figures_text_is_legible_on_a_phone`] checks the files).
 
 use super::check_or_bless;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use softmax_cross_entropy::{
     Error,
+    gradient::cross_entropy_gradient,
+    jacobian::jacobian,
     logistic::{logistic, logistic_derivative},
     softmax::{softmax, softmax_naive},
 };
@@ -39,6 +48,18 @@ const LEVELS: [RGBColor; 10] = [
 const BLUE: RGBColor = RGBColor(0x1F, 0x77, 0xB4);
 const ORANGE: RGBColor = RGBColor(0xFF, 0x7F, 0x0E);
 const DARK_RED: RGBColor = RGBColor(0xC0, 0x1C, 0x28);
+
+/// The nominal (largest displayed) width of every figure, in CSS px.
+const WIDTH: u32 = 480;
+
+/// The smallest text of a figure, in nominal px: shown 350 px wide (a
+/// phone's column), a `WIDTH`-wide figure is scaled by 350/480, and
+/// 14 × 350/480 = 10.2 px.
+const MIN_TEXT: u32 = 14;
+
+/// The running example of the book: z = (2, 1, 0.1), true class 1.
+const RUNNING_Z: [f64; 3] = [2.0, 1.0, 0.1];
+const RUNNING_T: [f64; 3] = [1.0, 0.0, 0.0];
 
 /// Figures are drawn at `SCALE` times their display size, so that plotters'
 /// integer pixel coordinates are fine enough for smooth curves, and displayed
@@ -98,6 +119,18 @@ fn level(p: f64) -> usize {
     ((p * 10.0).floor() as usize).min(9)
 }
 
+/// A font of at least `nominal` CSS px at the figure's nominal width.
+/// plotters' SVG backend writes `font-size` = size / 1.24 (its em box) and
+/// drops the fraction of the size, so this asks for the next whole size
+/// above `nominal` × `SCALE` × 1.24.
+fn font(nominal: u32) -> (&'static str, f64) {
+    assert!(
+        nominal >= MIN_TEXT,
+        "text of {nominal} px is too small on a phone"
+    );
+    (FONT, (f64::from(nominal * SCALE) * 1.24).ceil())
+}
+
 /// P(t = 1 | z) = softmax([z₁, z₂])₁ over [−10, 10]², as a heatmap of 60 × 60
 /// cells. Horizontally adjacent cells of the same colour level are drawn as one
 /// rectangle, which keeps the file small without changing a pixel.
@@ -121,22 +154,22 @@ fn two_class_probability() -> Drawn {
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (px(720), px(600))).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(440))).into_drawing_area();
         root.fill(&WHITE)?;
-        let root = root.titled("P(t = 1 | z) for two classes, z = [z₁, z₂]", (FONT, px(24)))?;
+        let root = root.titled("P(t = 1 | z) for two classes", font(18))?;
         root.draw_text(
-            "P(t = 1 | z) = e^z₁ / (e^z₁ + e^z₂) = softmax(&[z₁, z₂])[0];  P(t = 2 | z) = 1 − P(t = 1 | z)",
-            &(FONT, px(15)).into_text_style(&root),
-            (px(40) as i32, px(4) as i32),
+            "P(t = 1 | z) = e^z₁ / (e^z₁ + e^z₂)",
+            &font(MIN_TEXT).into_text_style(&root),
+            (px(60) as i32, px(2) as i32),
         )?;
         let (plot, bar) = root
-            .margin(px(26), px(6), px(6), px(6))
-            .split_horizontally(px(590));
+            .margin(px(24), px(4), px(4), px(4))
+            .split_horizontally(px(380));
 
         let mut chart = ChartBuilder::on(&plot)
-            .margin(px(12))
-            .x_label_area_size(px(46))
-            .y_label_area_size(px(56))
+            .margin(px(8))
+            .x_label_area_size(px(40))
+            .y_label_area_size(px(50))
             .build_cartesian_2d(-RANGE..RANGE, -RANGE..RANGE)?;
         chart
             .configure_mesh()
@@ -147,8 +180,8 @@ fn two_class_probability() -> Drawn {
             .y_label_formatter(&|v| number(*v))
             .x_desc("z₁")
             .y_desc("z₂")
-            .axis_desc_style((FONT, px(20)))
-            .label_style((FONT, px(15)))
+            .axis_desc_style(font(16))
+            .label_style(font(MIN_TEXT))
             .draw()?;
         let mut rects = Vec::new();
         for (j, row) in rows.iter().enumerate() {
@@ -179,8 +212,8 @@ fn two_class_probability() -> Drawn {
         chart.draw_series(rects)?;
 
         let mut scale = ChartBuilder::on(&bar)
-            .margin_top(px(12))
-            .margin_bottom(px(12 + 46))
+            .margin_top(px(8))
+            .margin_bottom(px(8 + 40))
             .margin_right(px(4))
             .y_label_area_size(px(62))
             .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
@@ -188,11 +221,11 @@ fn two_class_probability() -> Drawn {
             .configure_mesh()
             .disable_mesh()
             .disable_x_axis()
-            .y_labels(11)
+            .y_labels(6)
             .y_label_formatter(&|v| number(*v))
             .y_desc("P(t = 1 | z)")
-            .axis_desc_style((FONT, px(16)))
-            .label_style((FONT, px(13)))
+            .axis_desc_style(font(MIN_TEXT))
+            .label_style(font(MIN_TEXT))
             .draw()?;
         scale.draw_series(LEVELS.iter().enumerate().map(|(k, c)| {
             Rectangle::new(
@@ -205,62 +238,65 @@ fn two_class_probability() -> Drawn {
     Ok(shrink(svg))
 }
 
-/// σ(z) and σ(z)(1 − σ(z)) over [−10, 10].
+/// σ(x) and σ′(x) = σ(x)(1 − σ(x)) over [−10, 10] (chapter 4 calls the
+/// logistic function's input x).
 fn logistic_figure() -> Drawn {
     const SAMPLES: usize = 200;
     let sigma = grid(-10.0, 10.0, SAMPLES)
-        .map(|z| Ok((z, logistic(z)?)))
+        .map(|x| Ok((x, logistic(x)?)))
         .collect::<Result<Vec<_>, Error>>()?;
     let derivative = grid(-10.0, 10.0, SAMPLES)
-        .map(|z| Ok((z, logistic_derivative(z)?)))
+        .map(|x| Ok((x, logistic_derivative(x)?)))
         .collect::<Result<Vec<_>, Error>>()?;
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (px(720), px(480))).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(340))).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("The logistic function and its derivative", (FONT, px(24)))
-            .margin(px(16))
-            .x_label_area_size(px(46))
+            .caption("The logistic function and its derivative", font(18))
+            .margin(px(10))
+            .margin_right(px(20))
+            .x_label_area_size(px(40))
             .y_label_area_size(px(56))
             .build_cartesian_2d(-10.0..10.0, -0.02..1.02)?;
         chart
             .configure_mesh()
-            .x_labels(11)
+            .x_labels(6)
             .y_labels(6)
             .max_light_lines(0)
             .bold_line_style(BLACK.mix(0.12))
             .x_label_formatter(&|v| number(*v))
             .y_label_formatter(&|v| number(*v))
-            .x_desc("z")
-            .axis_desc_style((FONT, px(20)))
-            .label_style((FONT, px(15)))
+            .x_desc("x")
+            .y_desc("σ(x), σ′(x)")
+            .axis_desc_style(font(16))
+            .label_style(font(MIN_TEXT))
             .draw()?;
         chart
             .draw_series(LineSeries::new(sigma, BLUE.stroke_width(px(3))))?
-            .label("σ(z) = logistic(z)")
+            .label("σ(x)")
             .legend(|(x, y)| {
                 PathElement::new(
-                    vec![(x, y), (x + px(24) as i32, y)],
+                    vec![(x, y), (x + px(20) as i32, y)],
                     BLUE.stroke_width(px(3)),
                 )
             });
         chart
             .draw_series(LineSeries::new(derivative, ORANGE.stroke_width(px(3))))?
-            .label("σ(z)(1 − σ(z)) = logistic_derivative(z)")
+            .label("σ′(x) = σ(x)(1 − σ(x))")
             .legend(|(x, y)| {
                 PathElement::new(
-                    vec![(x, y), (x + px(24) as i32, y)],
+                    vec![(x, y), (x + px(20) as i32, y)],
                     ORANGE.stroke_width(px(3)),
                 )
             });
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
-            .margin(px(12))
-            .legend_area_size(px(34))
-            .label_font((FONT, px(15)))
+            .margin(px(8))
+            .legend_area_size(px(28))
+            .label_font(font(MIN_TEXT))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.3))
             .draw()?;
@@ -319,20 +355,18 @@ fn naive_overflow() -> Drawn {
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (px(720), px(480))).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(360))).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "First output of softmax([z, 0]): naive vs stable",
-                (FONT, px(24)),
-            )
-            .margin(px(16))
-            .x_label_area_size(px(46))
+            .caption("The first output of softmax at (z, 0)", font(18))
+            .margin(px(10))
+            .margin_right(px(20))
+            .x_label_area_size(px(40))
             .y_label_area_size(px(56))
             .build_cartesian_2d(0.0..Z_MAX, 0.4..1.1)?;
         chart
             .configure_mesh()
-            .x_labels(9)
+            .x_labels(5)
             .y_labels(8)
             .max_light_lines(0)
             .bold_line_style(BLACK.mix(0.12))
@@ -340,8 +374,8 @@ fn naive_overflow() -> Drawn {
             .y_label_formatter(&|v| number(*v))
             .x_desc("z")
             .y_desc("y₁ = e^z / (e^z + e^0)")
-            .axis_desc_style((FONT, px(18)))
-            .label_style((FONT, px(15)))
+            .axis_desc_style(font(16))
+            .label_style(font(MIN_TEXT))
             .draw()?;
         chart.draw_series(std::iter::once(Rectangle::new(
             [(threshold, 0.4), (Z_MAX, 1.1)],
@@ -353,49 +387,266 @@ fn naive_overflow() -> Drawn {
         ))?;
         chart
             .draw_series(LineSeries::new(naive, ORANGE.mix(0.6).stroke_width(px(8))))?
-            .label("softmax_naive: e^z / Σ e^z, as in the source")
+            .label("naive: e^z / Σ e^z, as in the source")
             .legend(|(x, y)| {
                 PathElement::new(
-                    vec![(x, y), (x + px(24) as i32, y)],
+                    vec![(x, y), (x + px(20) as i32, y)],
                     ORANGE.mix(0.6).stroke_width(px(8)),
                 )
             });
         chart
             .draw_series(LineSeries::new(stable, BLUE.stroke_width(px(2))))?
-            .label("softmax: e^(z − max z) / Σ e^(z − max z)")
+            .label("stable: e^(z − max z) / Σ e^(z − max z)")
             .legend(|(x, y)| {
                 PathElement::new(
-                    vec![(x, y), (x + px(24) as i32, y)],
+                    vec![(x, y), (x + px(20) as i32, y)],
                     BLUE.stroke_width(px(2)),
                 )
             });
         chart.draw_series(std::iter::once(Cross::new(
             last,
-            px(9),
+            px(7),
             DARK_RED.stroke_width(px(3)),
         )))?;
-        let style = (FONT, px(15)).into_text_style(&root).color(&DARK_RED);
+        let style = font(MIN_TEXT).into_text_style(&root).color(&DARK_RED);
         for (k, line) in [
-            format!("z > {threshold:.2} = ln(f64::MAX):"),
-            "e^z = inf, softmax_naive".to_string(),
-            "returns Err(Overflow)".to_string(),
-            "(NumPy: inf / inf = nan)".to_string(),
+            format!("z > {threshold:.2} = ln(largest f64):"),
+            "e^z overflows to ∞, and".to_string(),
+            "the naive form fails".to_string(),
+            "(NumPy: ∞ / ∞ = nan)".to_string(),
         ]
         .iter()
         .enumerate()
         {
             chart.draw_series(std::iter::once(Text::new(
                 line.clone(),
-                (455.0, 0.8 - 0.045 * k as f64),
+                (330.0, 0.9 - 0.065 * k as f64),
                 style.clone(),
             )))?;
         }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerLeft)
-            .margin(px(14))
-            .legend_area_size(px(34))
-            .label_font((FONT, px(15)))
+            .margin(px(8))
+            .legend_area_size(px(28))
+            .label_font(font(MIN_TEXT))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()?;
+        root.present()?;
+    }
+    Ok(shrink(svg))
+}
+
+/// A diverging colour scale (ColorBrewer RdBu) in bins of 0.05 of |v|, up to
+/// 0.25: blue below zero, red above. The running example's Jacobian entries
+/// lie at least 0.005 from every bin edge.
+const NEGATIVE: [RGBColor; 5] = [
+    RGBColor(0xD1, 0xE5, 0xF0),
+    RGBColor(0x92, 0xC5, 0xDE),
+    RGBColor(0x43, 0x93, 0xC3),
+    RGBColor(0x21, 0x66, 0xAC),
+    RGBColor(0x05, 0x30, 0x61),
+];
+const POSITIVE: [RGBColor; 5] = [
+    RGBColor(0xFD, 0xDB, 0xC7),
+    RGBColor(0xF4, 0xA5, 0x82),
+    RGBColor(0xD6, 0x60, 0x4D),
+    RGBColor(0xB2, 0x18, 0x2B),
+    RGBColor(0x67, 0x00, 0x1F),
+];
+
+/// The bin of a Jacobian entry on the diverging scale, and its colour.
+fn diverging(v: f64) -> (usize, RGBColor) {
+    assert!(v.abs() < 0.25, "outside the colour scale: {v}");
+    let bin = ((v.abs() / 0.05).floor() as usize).min(4);
+    (
+        bin,
+        if v < 0.0 {
+            NEGATIVE[bin]
+        } else {
+            POSITIVE[bin]
+        },
+    )
+}
+
+/// A value with three decimals and a true minus sign.
+fn decimals(v: f64, places: usize) -> String {
+    format!("{v:.places$}").replace('-', "\u{2212}")
+}
+
+/// The softmax Jacobian J = diag(y) − y yᵀ of the running example
+/// z = (2, 1, 0.1), as a 3 × 3 heat map with its values, from `jacobian`.
+fn running_example_jacobian() -> Drawn {
+    let y = softmax(&RUNNING_Z)?;
+    let j = jacobian(&y)?;
+    let c = RUNNING_Z.len();
+    assert_eq!(j.len(), c * c);
+
+    let cell = px(92) as i32;
+    let (left, top) = (px(64) as i32, px(88) as i32);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(372))).into_drawing_area();
+        root.fill(&WHITE)?;
+        let centred = |size: u32| {
+            font(size)
+                .into_text_style(&root)
+                .pos(Pos::new(HPos::Center, VPos::Center))
+        };
+        root.draw(&Text::new(
+            "Softmax Jacobian ∂yᵢ/∂zⱼ at z = (2, 1, 0.1)",
+            (px(WIDTH / 2) as i32, px(14) as i32),
+            centred(18),
+        ))?;
+        root.draw(&Text::new(
+            "J = diag(y) − y yᵀ, y = softmax(z)",
+            (px(WIDTH / 2) as i32, px(38) as i32),
+            centred(MIN_TEXT),
+        ))?;
+        for k in 0..c {
+            let at = left + cell * k as i32 + cell / 2;
+            root.draw(&Text::new(
+                format!("j = {}", k + 1),
+                (at, top - px(14) as i32),
+                centred(16),
+            ))?;
+            root.draw(&Text::new(
+                format!("i = {}", k + 1),
+                (left - px(30) as i32, top + cell * k as i32 + cell / 2),
+                centred(16),
+            ))?;
+        }
+        for row in 0..c {
+            for col in 0..c {
+                let v = j[row * c + col];
+                let (bin, colour) = diverging(v);
+                let (x, y0) = (left + cell * col as i32, top + cell * row as i32);
+                root.draw(&Rectangle::new(
+                    [(x, y0), (x + cell, y0 + cell)],
+                    colour.filled(),
+                ))?;
+                root.draw(&Rectangle::new(
+                    [(x, y0), (x + cell, y0 + cell)],
+                    WHITE.stroke_width(px(1)),
+                ))?;
+                let ink = if bin >= 2 { WHITE } else { BLACK };
+                root.draw(&Text::new(
+                    decimals(v, 3),
+                    (x + cell / 2, y0 + cell / 2),
+                    centred(16).color(&ink),
+                ))?;
+            }
+        }
+        // The colour scale: ten bins from −0.25 (bottom) to 0.25 (top).
+        let (bar_x, bar_w, bin_h) = (px(370) as i32, px(22) as i32, px(27) as i32);
+        let bar_top = top;
+        let colours: Vec<RGBColor> = POSITIVE
+            .iter()
+            .rev()
+            .chain(NEGATIVE.iter())
+            .copied()
+            .collect();
+        for (k, colour) in colours.iter().enumerate() {
+            let y0 = bar_top + bin_h * k as i32;
+            root.draw(&Rectangle::new(
+                [(bar_x, y0), (bar_x + bar_w, y0 + bin_h)],
+                colour.filled(),
+            ))?;
+        }
+        let label = font(MIN_TEXT)
+            .into_text_style(&root)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        for (k, v) in [0.2, 0.1, 0.0, -0.1, -0.2].iter().enumerate() {
+            let y0 = bar_top + bin_h * (1 + 2 * k as i32);
+            root.draw(&PathElement::new(
+                vec![(bar_x + bar_w, y0), (bar_x + bar_w + px(4) as i32, y0)],
+                BLACK.stroke_width(px(1)),
+            ))?;
+            root.draw(&Text::new(
+                decimals(*v, 1),
+                (bar_x + bar_w + px(8) as i32, y0),
+                label.clone(),
+            ))?;
+        }
+        root.present()?;
+    }
+    Ok(shrink(svg))
+}
+
+/// y = softmax(z), the one-hot target t and the gradient y − t of the
+/// running example, as grouped bars, from `softmax` and
+/// `cross_entropy_gradient`.
+fn running_example_gradient() -> Drawn {
+    let y = softmax(&RUNNING_Z)?;
+    let g = cross_entropy_gradient(&y, &RUNNING_T)?;
+    const GREY: RGBColor = RGBColor(0x88, 0x88, 0x88);
+    let series: [(&str, &[f64], RGBColor); 3] = [
+        ("y = softmax(z)", &y, BLUE),
+        ("t (true class 1)", &RUNNING_T, GREY),
+        ("y − t = ∂ξ/∂z", &g, DARK_RED),
+    ];
+    const BAR: f64 = 0.26;
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(360))).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("y, t and the gradient y − t at z = (2, 1, 0.1)", font(18))
+            .margin(px(10))
+            .x_label_area_size(px(40))
+            .y_label_area_size(px(56))
+            .build_cartesian_2d(0.5..3.5, -0.5..1.2)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(3)
+            .y_labels(6)
+            .max_light_lines(0)
+            .bold_line_style(BLACK.mix(0.12))
+            .x_label_formatter(&|v| format!("c = {v:.0}"))
+            .y_label_formatter(&|v| number(*v))
+            .x_desc("class c")
+            .axis_desc_style(font(16))
+            .label_style(font(MIN_TEXT))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            [(0.5, 0.0), (3.5, 0.0)],
+            BLACK.stroke_width(px(1)),
+        ))?;
+        for (s, (name, values, colour)) in series.iter().enumerate() {
+            let offset = (s as f64 - 1.0) * BAR;
+            chart
+                .draw_series(values.iter().enumerate().map(|(k, &v)| {
+                    let x = k as f64 + 1.0 + offset;
+                    Rectangle::new([(x - BAR / 2.0, 0.0), (x + BAR / 2.0, v)], colour.filled())
+                }))?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    Rectangle::new(
+                        [(x, y - px(6) as i32), (x + px(14) as i32, y + px(6) as i32)],
+                        colour.filled(),
+                    )
+                });
+            if s == 1 {
+                continue; // t is 1 or 0: the bars say it
+            }
+            let style = font(MIN_TEXT)
+                .into_text_style(&root)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            chart.draw_series(values.iter().enumerate().map(|(k, &v)| {
+                let x = k as f64 + 1.0 + offset;
+                let y_text = if v >= 0.0 { v + 0.07 } else { v - 0.07 };
+                Text::new(decimals(v, 2), (x, y_text), style.clone())
+            }))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .margin(px(8))
+            .legend_area_size(px(24))
+            .label_font(font(MIN_TEXT))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.3))
             .draw()?;
@@ -430,6 +681,57 @@ fn figure_naive_overflow_is_fresh() {
 }
 
 #[test]
+fn figure_running_example_jacobian_is_fresh() {
+    check("running-example-jacobian.svg", running_example_jacobian());
+}
+
+#[test]
+fn figure_running_example_gradient_is_fresh() {
+    check("running-example-gradient.svg", running_example_gradient());
+}
+
+/// Every text of every figure is at least 10 px high when the figure is
+/// shown 350 px wide (the text column of a 390 px phone screen).
+#[test]
+fn figures_text_is_legible_on_a_phone() {
+    for (name, drawn) in [
+        ("two-class-probability", two_class_probability()),
+        ("logistic", logistic_figure()),
+        ("naive-overflow", naive_overflow()),
+        ("running-example-jacobian", running_example_jacobian()),
+        ("running-example-gradient", running_example_gradient()),
+    ] {
+        let svg = drawn.unwrap_or_else(|e| panic!("cannot draw {name}: {e}"));
+        let view_width: f64 = attribute(&svg, "viewBox=\"0 0 ")
+            .split(' ')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .expect("a viewBox");
+        let sizes: Vec<f64> = svg
+            .match_indices("font-size=\"")
+            .map(|(at, _)| {
+                attribute(&svg[at..], "font-size=\"")
+                    .parse()
+                    .expect("a size")
+            })
+            .collect();
+        assert!(!sizes.is_empty(), "{name} has no text");
+        let smallest = sizes.iter().copied().fold(f64::INFINITY, f64::min) * 350.0 / view_width;
+        assert!(
+            smallest >= 10.0,
+            "{name}: the smallest text is {smallest:.1} px high at 350 px wide"
+        );
+    }
+}
+
+/// The value after `prefix` up to the next `"`.
+fn attribute<'a>(text: &'a str, prefix: &str) -> &'a str {
+    let start = text.find(prefix).expect("the attribute") + prefix.len();
+    let len = text[start..].find('"').expect("a closing quote");
+    &text[start..start + len]
+}
+
+#[test]
 fn figures_are_deterministic() {
     // Drawing twice gives the same bytes (no clock, no random ids, no hash order).
     assert_eq!(
@@ -437,4 +739,8 @@ fn figures_are_deterministic() {
         two_class_probability().unwrap()
     );
     assert_eq!(naive_overflow().unwrap(), naive_overflow().unwrap());
+    assert_eq!(
+        running_example_jacobian().unwrap(),
+        running_example_jacobian().unwrap()
+    );
 }

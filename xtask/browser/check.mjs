@@ -1,0 +1,527 @@
+// The real-browser check of the built book: `cargo xtask browser-check`.
+//
+// Debian's Chromium (never a downloaded browser), driven by playwright-core,
+// opens every page of target/book through file:// at 1280×900 and 390×844,
+// with every request that is not a file of the book blocked and counted.
+// docs/tooling.md explains every assertion; xtask/src/browser.rs installs
+// playwright-core with `npm ci` and runs this script with:
+//
+//   node check.mjs --book DIR --src DIR --out DIR --chromium PATH
+//                  --site-url /path/ [--code-share-limit PERCENT] [--report-only]
+//
+// --report-only applies to the two bars that wait for the chapters' rewrite
+// (issue 9): the code share of each chapter, and display equations wider
+// than the text column at 1280 px. Both are always measured and printed.
+//
+// Exit code 0 when every assertion holds, 1 otherwise (the failures are
+// listed at the end), 2 when the check itself cannot run.
+
+import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 900 },
+  { name: 'phone', width: 390, height: 844 },
+];
+// Figure text must be at least this high as rendered at the phone width.
+const MIN_FIGURE_TEXT_PX = 10;
+const SEARCH_TERM = 'Jacobian';
+
+function parseArgs(argv) {
+  const args = { codeShareLimit: 25, reportOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) usage(`${flag} needs a value`);
+      return argv[++i];
+    };
+    switch (flag) {
+      case '--book': args.book = resolve(value()); break;
+      case '--src': args.src = resolve(value()); break;
+      case '--out': args.out = resolve(value()); break;
+      case '--chromium': args.chromium = value(); break;
+      case '--site-url': args.siteUrl = value(); break;
+      case '--code-share-limit': args.codeShareLimit = Number(value()); break;
+      case '--report-only': args.reportOnly = true; break;
+      default: usage(`unknown argument ${flag}`);
+    }
+  }
+  for (const key of ['book', 'src', 'out', 'chromium', 'siteUrl']) {
+    if (!args[key]) usage(`missing --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`);
+  }
+  if (!Number.isFinite(args.codeShareLimit)) usage('--code-share-limit must be a number');
+  return args;
+}
+
+function usage(message) {
+  console.error(`browser-check: ${message}`);
+  process.exit(2);
+}
+
+const failures = [];
+const fail = (where, what) => {
+  const line = `${where}: ${what}`;
+  if (!failures.includes(line)) failures.push(line);
+};
+// Console errors are failures, except while loading the 404 page on purpose.
+let expectingErrors = false;
+
+/** Every .html file of the built book, relative, sorted. */
+function htmlPages(dir) {
+  const pages = [];
+  const walk = (d) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.html')) pages.push(relative(dir, path).split(sep).join('/'));
+    }
+  };
+  walk(dir);
+  return pages.sort();
+}
+
+/** The chapters of SUMMARY.md, in order, as built page names. */
+function chapters(src) {
+  const summary = readFileSync(join(src, 'SUMMARY.md'), 'utf8');
+  return [...summary.matchAll(/\]\(([^)#]+\.md)\)/g)].map((m) => ({
+    md: m[1],
+    html: m[1].replace(/\.md$/, '.html'),
+  }));
+}
+
+/** The `<a id="eq-...">` anchors that a chapter's Markdown declares. */
+function declaredEquationAnchors(src, md) {
+  const text = readFileSync(join(src, md), 'utf8');
+  return [...text.matchAll(/<a\s+id="(eq-[^"]+)"/g)].map((m) => m[1]);
+}
+
+/** The smallest font size of an SVG's text, in its own units, and its width. */
+function svgTextMetrics(file) {
+  const svg = readFileSync(file, 'utf8');
+  const header = svg.slice(0, svg.indexOf('>') + 1);
+  const viewBox = header.match(/viewBox="\s*[-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)\s*"/);
+  const width = viewBox ? Number(viewBox[1]) : Number((header.match(/width="([\d.]+)/) || [])[1]);
+  const sizes = [];
+  for (const text of svg.matchAll(/<text\b[^>]*>/g)) {
+    const size = text[0].match(/font-size="([\d.]+)(?:px)?"/) || text[0].match(/font-size:\s*([\d.]+)px/);
+    if (size && Number(size[1]) > 0) sizes.push(Number(size[1]));
+  }
+  return { width, minFontSize: sizes.length ? Math.min(...sizes) : null, texts: sizes.length };
+}
+
+/** Measurements taken inside the page (runs in the browser). */
+function measurePage(siteRoot) {
+  const result = {};
+  const doc = document.documentElement;
+  // Sideways scrolling. mdBook clips the page sideways (overflow-x: clip on
+  // its body container), so a too-wide element is cut off rather than
+  // scrollable: look for any element that reaches past the window's edges
+  // without being inside a box that scrolls (or clips) it on purpose.
+  window.scrollTo(10000, window.scrollY);
+  result.scrollX = window.scrollX;
+  window.scrollTo(0, window.scrollY);
+  result.scrollWidth = Math.max(doc.scrollWidth, document.body.scrollWidth);
+  result.clientWidth = doc.clientWidth;
+  result.overflowing = [];
+  result.overflowPx = Math.max(0, result.scrollWidth - result.clientWidth, result.scrollX);
+  const mainEl = document.querySelector('main');
+  const walk = (el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > result.clientWidth + 0.5 || r.left < -0.5)) {
+      const beyond = Math.max(r.right - result.clientWidth, -r.left);
+      result.overflowPx = Math.max(result.overflowPx, Math.ceil(beyond));
+      if (result.overflowing.length < 5) {
+        const cls = typeof el.className === 'string' && el.className ? '.' + el.className.split(' ')[0] : '';
+        result.overflowing.push(`<${el.tagName.toLowerCase()}${cls}> ${Math.round(r.left)}..${Math.round(r.right)}px`);
+      }
+      return; // its descendants are the same overflow
+    }
+    if (el !== mainEl && getComputedStyle(el).overflowX !== 'visible') return; // a box of its own
+    for (const child of el.children) walk(child);
+  };
+  if (mainEl) walk(mainEl);
+
+  // KaTeX.
+  const main = document.querySelector('main') || document.body;
+  result.katex = document.querySelectorAll('.katex').length;
+  result.displays = document.querySelectorAll('.katex-display').length;
+  result.katexErrors = [...document.querySelectorAll('.katex-error')].map((e) => e.textContent.slice(0, 80));
+  result.mathml = document.querySelectorAll('.katex math').length;
+  const prose = main.cloneNode(true);
+  prose.querySelectorAll('pre, code, .katex').forEach((e) => e.remove());
+  result.rawTex = (prose.textContent.match(/\$\$|\\(frac|tag|begin|sum)\b/g) || []).length;
+
+  // Equation numbers against their formulas, and displays wider than their box.
+  result.tagOverlaps = [];
+  result.wideDisplays = [];
+  const column = main.getBoundingClientRect().width;
+  for (const display of document.querySelectorAll('.katex-display')) {
+    const html = display.querySelector('.katex-html');
+    if (!html) continue;
+    const tag = html.querySelector(':scope > .tag');
+    const label = tag ? tag.textContent.trim() : (display.textContent.slice(0, 30));
+    const bases = [...html.querySelectorAll(':scope > .base')];
+    const formulaRight = Math.max(...bases.map((b) => b.getBoundingClientRect().right));
+    const formulaLeft = Math.min(...bases.map((b) => b.getBoundingClientRect().left));
+    if (display.scrollWidth > display.clientWidth + 1) {
+      result.wideDisplays.push(`${label} ${Math.round(formulaRight - formulaLeft)}px wide (${display.scrollWidth}px with its number) in ${Math.round(display.clientWidth)}px`);
+    }
+    if (!tag) continue;
+    const t = tag.getBoundingClientRect();
+    for (const base of bases) {
+      for (const r of base.getClientRects()) {
+        const dx = Math.min(r.right, t.right) - Math.max(r.left, t.left);
+        const dy = Math.min(r.bottom, t.bottom) - Math.max(r.top, t.top);
+        if (dx > 0.5 && dy > 0.5) {
+          result.tagOverlaps.push(`${label} overlaps its formula by ${Math.round(dx)}px`);
+        }
+      }
+    }
+  }
+  result.column = Math.round(column);
+
+  // Fonts: every face the page declares is loaded (see the caller: all are
+  // asked to load first), none failed.
+  result.fonts = [...document.fonts].map((f) => ({ family: f.family.replace(/"/g, ''), status: f.status }));
+
+  // Images.
+  result.images = [...document.images].map((img) => ({
+    src: img.getAttribute('src'),
+    url: img.currentSrc || img.src,
+    loaded: img.complete && img.naturalWidth > 0,
+    width: img.getBoundingClientRect().width,
+  }));
+
+  // Every URL of the DOM, as the browser resolves it: it must stay in the book.
+  const urls = [];
+  for (const el of document.querySelectorAll('*')) {
+    for (const attr of ['href', 'src', 'poster', 'data', 'action', 'formaction', 'cite', 'background', 'xlink:href', 'manifest', 'longdesc']) {
+      const value = el.getAttribute(attr);
+      if (value !== null && value.trim() !== '') urls.push({ where: `<${el.tagName.toLowerCase()} ${attr}>`, value });
+    }
+    for (const attr of ['srcset', 'imagesrcset']) {
+      const value = el.getAttribute(attr);
+      if (value) for (const c of value.split(',')) urls.push({ where: `<${el.tagName.toLowerCase()} ${attr}>`, value: c.trim().split(/\s+/)[0] });
+    }
+  }
+  // Every url() of every stylesheet, from the CSSOM (the browser's own parse).
+  const walkRules = (rules, base, where) => {
+    for (const rule of rules) {
+      if (rule.styleSheet && rule.styleSheet.cssRules) walkRules(rule.styleSheet.cssRules, rule.styleSheet.href || base, where);
+      if (rule.cssRules) walkRules(rule.cssRules, base, where);
+      for (const m of rule.cssText.matchAll(/url\("((?:[^"\\]|\\.)*)"\)/g)) urls.push({ where, value: m[1], base });
+      if (rule.href !== undefined && rule.href) urls.push({ where: `${where} @import`, value: rule.href, base });
+    }
+  };
+  for (const sheet of document.styleSheets) {
+    try {
+      walkRules(sheet.cssRules, sheet.href || document.baseURI, sheet.href ? sheet.href.split('/').pop() : '<style>');
+    } catch (e) {
+      urls.push({ where: 'stylesheet', value: `(unreadable: ${sheet.href})` });
+    }
+  }
+  result.externalUrls = [];
+  for (const { where, value, base } of urls) {
+    let url;
+    try {
+      url = new URL(value, base || document.baseURI);
+    } catch (e) {
+      continue;
+    }
+    if (!['file:', 'data:', 'about:', 'javascript:', 'mailto:', 'blob:'].includes(url.protocol) && !(siteRoot && url.href.startsWith(siteRoot))) {
+      result.externalUrls.push(`${where} ${value}`);
+    }
+  }
+
+  // Ids and the #eq- links, for the anchor check.
+  result.ids = [...document.querySelectorAll('[id], a[name]')].map((e) => e.id || e.getAttribute('name'));
+  result.eqLinks = [...document.querySelectorAll('a[href*="#eq-"]')].map((a) => a.href);
+
+  // The share of the chapter's height that is code, <details> closed.
+  result.mainHeight = main.getBoundingClientRect().height;
+  let code = 0;
+  let blocks = 0;
+  for (const pre of main.querySelectorAll('pre')) {
+    if (pre.closest('details:not([open])') || pre.getClientRects().length === 0) continue;
+    if (pre.parentElement.closest('pre')) continue;
+    code += pre.getBoundingClientRect().height;
+    blocks++;
+  }
+  result.codeHeight = code;
+  result.codeBlocks = blocks;
+  result.details = main.querySelectorAll('details').length;
+  result.pageHeight = doc.scrollHeight;
+  return result;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  if (!existsSync(join(args.book, 'index.html'))) usage(`${args.book} holds no built book: run \`cargo xtask book\` first`);
+  rmSync(args.out, { recursive: true, force: true });
+  mkdirSync(args.out, { recursive: true });
+  const bookUrl = pathToFileURL(args.book + sep).href;
+  const allPages = htmlPages(args.book);
+  // toc.html is the sidebar's frame content; 404.html carries a <base> for
+  // the site root and is checked over HTTP below.
+  const pages = allPages.filter((p) => p !== 'toc.html' && p !== '404.html');
+  const chapterList = chapters(args.src);
+  const chapterPages = new Set(chapterList.map((c) => c.html));
+
+  const userDataDir = join(args.out, 'profile');
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: args.chromium,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--allow-file-access-from-files',
+    ],
+    viewport: VIEWPORTS[0],
+  });
+  // Generous: CI machines have 2 busy cores, and print.html is the whole book.
+  context.setDefaultTimeout(120000);
+  context.setDefaultNavigationTimeout(120000);
+  let server = null;
+  const blocked = [];
+  const requested = new Set();
+  const outside = (url) => !url.startsWith(bookUrl) && !url.startsWith('data:') && !url.startsWith('blob:') && url !== 'about:blank';
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    requested.add(url);
+    if (outside(url) && !(server && url.startsWith(server.origin))) {
+      blocked.push(url);
+      return route.abort('blockedbyclient');
+    }
+    return route.continue();
+  });
+
+  const rows = [];
+  const ids = new Map();
+  const eqLinks = [];
+  const figureRows = [];
+  const page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (error) => fail(page.url().slice(bookUrl.length), `script error: ${error.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !expectingErrors) fail(page.url().slice(bookUrl.length) || page.url(), `console error: ${msg.text()}`);
+  });
+
+  for (const viewport of VIEWPORTS) {
+    await page.setViewportSize({ width: viewport.width, height: viewport.height });
+    mkdirSync(join(args.out, viewport.name), { recursive: true });
+    for (const name of pages) {
+      const where = `${name} @${viewport.width}`;
+      const url = bookUrl + name;
+      const before = blocked.length;
+      await page.goto(url, { waitUntil: 'load' });
+      // Close every <details>, ask every declared font face to load (so that
+      // every @font-face source is requested and seen by the route above),
+      // and wait for the fonts and images.
+      await page.evaluate(async () => {
+        document.querySelectorAll('details[open]').forEach((d) => d.removeAttribute('open'));
+        await Promise.allSettled([...document.fonts].map((f) => f.load()));
+        await document.fonts.ready;
+        await Promise.all([...document.images].map((img) => (img.complete ? null : new Promise((r) => { img.onload = img.onerror = r; }))));
+      });
+      const m = await page.evaluate(measurePage, null);
+      const newlyBlocked = blocked.slice(before);
+      for (const b of newlyBlocked) fail(where, `request outside the book: ${b}`);
+      if (m.overflowPx > 0) {
+        fail(where, `the page is ${m.overflowPx}px wider than the ${m.clientWidth}px window (it scrolls sideways or is cut off): ${m.overflowing.join(', ') || 'no single culprit'}`);
+      }
+      for (const e of m.katexErrors) fail(where, `KaTeX error: ${e}`);
+      for (const t of m.tagOverlaps) fail(where, `equation number ${t}`);
+      if (m.rawTex > 0) fail(where, `${m.rawTex} piece(s) of unrendered TeX ($$, \\frac, \\tag, ...) in the text`);
+      const isChapter = chapterPages.has(name);
+      if (isChapter) {
+        const md = chapterList.find((c) => c.html === name).md;
+        const source = readFileSync(join(args.src, md), 'utf8');
+        const displays = (source.match(/^\$\$/gm) || []).length / 2;
+        if (displays > 0 && m.displays < displays) fail(where, `${displays} display equations in ${md}, ${m.displays} rendered`);
+      }
+      if (m.katex > 0 && m.mathml < m.katex) fail(where, `${m.katex - m.mathml} of ${m.katex} formulas have no MathML`);
+      const badFonts = m.fonts.filter((f) => f.status !== 'loaded');
+      for (const f of badFonts) fail(where, `font ${f.family} ${f.status}`);
+      if (m.katex > 0 && !m.fonts.some((f) => f.family === 'KaTeX_Main' && f.status === 'loaded')) fail(where, 'the KaTeX fonts are not loaded');
+      for (const img of m.images) if (!img.loaded) fail(where, `image not loaded: ${img.src}`);
+      for (const u of m.externalUrls) fail(where, `URL outside the book: ${u}`);
+      if (viewport === VIEWPORTS[0]) {
+        ids.set(name, new Set(m.ids));
+        for (const link of m.eqLinks) eqLinks.push({ from: name, link });
+      }
+      // Figures: the smallest text of each SVG image as rendered here.
+      for (const img of m.images) {
+        // mdBook 0.5 adds a hidden zoomed copy of every image: skip it.
+        if (!img.loaded || !img.src || !img.src.endsWith('.svg') || !img.url.startsWith('file:') || img.width === 0) continue;
+        const file = decodeURIComponent(new URL(img.url).pathname);
+        const svg = svgTextMetrics(file);
+        if (svg.minFontSize === null || !svg.width) continue;
+        const px = (svg.minFontSize * img.width) / svg.width;
+        figureRows.push({ page: name, viewport: viewport.width, figure: img.src, px });
+        if (viewport.width === 390 && px < MIN_FIGURE_TEXT_PX) {
+          fail(where, `figure ${img.src}: its smallest text is ${px.toFixed(1)} px high at ${Math.round(img.width)} px wide (at least ${MIN_FIGURE_TEXT_PX} px)`);
+        }
+      }
+      const shot = join(args.out, viewport.name, name.replace(/\//g, '_').replace(/\.html$/, '.png'));
+      // print.html holds the whole book (about 100 screens): its first screen only.
+      const t0 = Date.now();
+      await page.screenshot({ path: shot, fullPage: name !== 'print.html', timeout: 120000 });
+      process.stderr.write(`browser-check: ${where}: measured, screenshot in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      rows.push({
+        name, viewport: viewport.width, isChapter, ...m,
+        share: m.mainHeight > 0 ? (100 * m.codeHeight) / m.mainHeight : 0,
+        blockedCount: newlyBlocked.length,
+      });
+    }
+  }
+
+  // Search, on the first page, at the desktop width.
+  await page.setViewportSize({ width: VIEWPORTS[0].width, height: VIEWPORTS[0].height });
+  await page.goto(bookUrl + 'index.html', { waitUntil: 'load' });
+  await page.keyboard.press('s');
+  // Typed key by key: the searcher runs on keyup.
+  await page.locator('#mdbook-searchbar').pressSequentially(SEARCH_TERM);
+  let searchResults = [];
+  try {
+    await page.waitForFunction(() => document.querySelectorAll('#mdbook-searchresults li').length > 0, null, { timeout: 10000 });
+    searchResults = await page.$$eval('#mdbook-searchresults li', (lis) => lis.map((li) => li.innerText.replace(/\s+/g, ' ').trim()));
+  } catch (e) {
+    fail('search', `no result for "${SEARCH_TERM}"`);
+  }
+  await page.screenshot({ path: join(args.out, `search-${SEARCH_TERM}.png`) });
+
+  // Equation anchors: every #eq- link lands on an id, every declared anchor is built.
+  for (const { from, link } of eqLinks) {
+    const [target, fragment] = link.split('#');
+    const targetPage = target.startsWith(bookUrl) ? target.slice(bookUrl.length) : target;
+    const targetIds = ids.get(targetPage);
+    if (!targetIds) fail(from, `#eq- link to a page that was not checked: ${link}`);
+    else if (!targetIds.has(decodeURIComponent(fragment))) fail(from, `link to a missing equation anchor: ${targetPage}#${fragment}`);
+  }
+  let declared = 0;
+  for (const { md, html } of chapterList) {
+    for (const anchor of declaredEquationAnchors(args.src, md)) {
+      declared++;
+      if (!ids.get(html)?.has(anchor)) fail(html, `the anchor ${anchor} of ${md} is missing from the built page`);
+    }
+  }
+
+  // The 404 page, served below the site root as a host would serve it.
+  expectingErrors = true;
+  const notFound = await check404(context, page, args, (s) => { server = s; });
+  await context.close();
+  if (server) server.close();
+
+  // Report.
+  const pct = (x) => `${x.toFixed(1)}%`;
+  console.log('\nbrowser-check: every page at 1280×900 and 390×844 (file://, requests outside the book blocked)\n');
+  console.log('page                              width  overflow  displays wide  tag-overlap  images  blocked   code share (blocks)');
+  for (const r of rows) {
+    const overflow = r.overflowPx > 0 ? `+${r.overflowPx}px` : '0';
+    const share = r.isChapter ? `${pct(r.share)} (${r.codeBlocks})` : '-';
+    console.log(
+      `${r.name.padEnd(33)} ${String(r.viewport).padStart(5)}  ${overflow.padStart(8)}  ${String(r.displays).padStart(8)} ${String(r.wideDisplays.length).padStart(4)}  ${String(r.tagOverlaps.length).padStart(11)}  ${String(r.images.length).padStart(6)}  ${String(r.blockedCount).padStart(7)}   ${share}`,
+    );
+  }
+  const wide = rows.filter((r) => r.wideDisplays.length > 0);
+  if (wide.length) {
+    console.log('\ndisplay equations wider than their column, number included (they scroll inside their own box):');
+    for (const r of wide) console.log(`  ${r.name} @${r.viewport}: ${r.wideDisplays.join('; ')}`);
+  }
+  // At 1280 px every display equation, with its number, fits the column.
+  for (const r of wide.filter((w) => w.viewport === VIEWPORTS[0].width)) {
+    if (!args.reportOnly) fail(`${r.name} @${r.viewport}`, `display equations wider than the column: ${r.wideDisplays.join('; ')}`);
+  }
+  console.log('\nfigures (smallest text as rendered):');
+  for (const f of figureRows) console.log(`  ${f.figure.padEnd(40)} @${String(f.viewport).padStart(4)} on ${f.page}: ${f.px.toFixed(1)} px`);
+  console.log(`\nsearch "${SEARCH_TERM}": ${searchResults.length} results; the first three:`);
+  for (const r of searchResults.slice(0, 3)) console.log(`  ${r.slice(0, 200)}`);
+  console.log(`404 page under ${notFound.url}: ${notFound.summary}`);
+  console.log(`equation anchors: ${declared} declared in the chapters, ${eqLinks.length} #eq- links followed`);
+  console.log(`requests: ${requested.size} distinct URLs, ${blocked.length} blocked (outside the book)`);
+
+  // The code share of each chapter, at the desktop width (the bar of issue 9).
+  console.log(`\ncode share per chapter at 1280 px, <details> closed (limit ${args.codeShareLimit}%${args.reportOnly ? ', report only' : ''}):`);
+  const shares = rows.filter((r) => r.isChapter && r.viewport === VIEWPORTS[0].width);
+  for (const r of shares) {
+    const phone = rows.find((p) => p.name === r.name && p.viewport === VIEWPORTS[1].width);
+    const over = r.share > args.codeShareLimit;
+    console.log(`  ${r.name.padEnd(33)} ${pct(r.share).padStart(6)}  (390 px: ${pct(phone.share).padStart(6)}; ${r.codeBlocks} visible code blocks, ${r.details} <details>)${over ? '  OVER' : ''}`);
+    if (over && !args.reportOnly) fail(r.name, `code is ${pct(r.share)} of the page height with <details> closed (limit ${args.codeShareLimit}%)`);
+  }
+  console.log(`\nscreenshots: ${args.out}/{desktop,phone}/*.png (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+  if (failures.length) {
+    console.log(`\nbrowser-check: ${failures.length} failure(s):`);
+    for (const f of failures) console.log(`  ${f}`);
+    process.exit(1);
+  }
+  console.log('\nbrowser-check: every assertion holds');
+}
+
+/** Serve the book below `siteUrl` on 127.0.0.1 (unknown paths get 404.html
+ *  with status 404, as GitHub Pages does) and check that the 404 page keeps
+ *  its styles, fonts and scripts at an address deep below the site root. */
+async function check404(context, page, args, setServer) {
+  const prefix = args.siteUrl === '/' ? '/below-the-site-root/' : args.siteUrl;
+  const types = { html: 'text/html', css: 'text/css', js: 'text/javascript', svg: 'image/svg+xml', png: 'image/png', woff2: 'font/woff2', json: 'application/json' };
+  const srv = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    let file = null;
+    if (path.startsWith(prefix)) {
+      const candidate = resolve(args.book, '.' + sep + path.slice(prefix.length));
+      if (candidate.startsWith(args.book) && existsSync(candidate) && statSync(candidate).isFile()) file = candidate;
+    }
+    if (file) {
+      res.writeHead(200, { 'content-type': types[file.split('.').pop()] || 'application/octet-stream' });
+      res.end(readFileSync(file));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end(readFileSync(join(args.book, '404.html')));
+    }
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  srv.origin = `http://127.0.0.1:${srv.address().port}`;
+  setServer(srv);
+  const url = `${srv.origin}${prefix}no/such/page.html`;
+  const bad = [];
+  const onResponse = (response) => {
+    if (response.url() !== url && response.status() >= 400) bad.push(`${response.status()} ${response.url()}`);
+  };
+  page.on('response', onResponse);
+  const results = [];
+  for (const viewport of VIEWPORTS) {
+    await page.setViewportSize({ width: viewport.width, height: viewport.height });
+    const response = await page.goto(url, { waitUntil: 'load' });
+    await page.evaluate(async () => { await Promise.allSettled([...document.fonts].map((f) => f.load())); await document.fonts.ready; });
+    const state = await page.evaluate(() => ({
+      base: document.querySelector('base')?.getAttribute('href') ?? null,
+      // The enabled stylesheets (mdBook's other colour themes are disabled).
+      sheets: [...document.querySelectorAll('link[rel=stylesheet]')].filter((l) => !l.disabled).map((l) => ({ href: l.href, rules: l.sheet ? l.sheet.cssRules.length : 0 })),
+      contentMax: getComputedStyle(document.documentElement).getPropertyValue('--content-max-width').trim(),
+      fontsLoaded: [...document.fonts].filter((f) => f.status === 'loaded').length,
+      fontsFailed: [...document.fonts].filter((f) => f.status === 'error').map((f) => f.family),
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: document.documentElement.clientWidth,
+    }));
+    const where = `404.html @${viewport.width} (${url})`;
+    if (response.status() !== 404) fail(where, `the server answered ${response.status()}, not 404`);
+    const unstyled = state.sheets.filter((s) => s.rules === 0);
+    if (unstyled.length || !state.contentMax) fail(where, `the page lost its styles (base href ${state.base}): ${unstyled.map((s) => s.href).join(', ') || 'the theme variables are not set'}`);
+    for (const f of state.fontsFailed) fail(where, `font ${f} failed`);
+    if (state.scrollWidth > state.clientWidth) fail(where, `the page scrolls sideways (${state.scrollWidth}px in ${state.clientWidth}px)`);
+    await page.screenshot({ path: join(args.out, viewport.name, '404-below-site-root.png'), fullPage: true });
+    results.push(`${viewport.width}px: ${state.sheets.length} stylesheets, ${state.fontsLoaded} fonts`);
+  }
+  page.off('response', onResponse);
+  for (const b of [...new Set(bad)]) fail('404.html', `failed request ${b}`);
+  return { url, summary: `${results.join('; ')}; base href ${await page.evaluate(() => document.querySelector('base')?.getAttribute('href'))}; ${bad.length} failed requests` };
+}
+
+main().catch((error) => {
+  console.error(`browser-check: ${error.stack || error}`);
+  process.exit(2);
+});
