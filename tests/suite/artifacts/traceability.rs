@@ -932,7 +932,7 @@ fn fail_on(problems: &[String], what: &str) {
 
 #[test]
 fn traceability_appendix_is_fresh() {
-    check_or_bless(APPENDIX, &appendix(&Trace::load()));
+    check_or_bless(APPENDIX, &appendix(Trace::load()));
 }
 
 /// The appendix, with the column that says whether each equation's LaTeX is
@@ -970,7 +970,7 @@ fn traceability_every_public_function_is_named_and_tested() {
     // Under BLESS the appendix is being rewritten by another test: check the
     // generated text instead of the committed one.
     let appendix = if blessing() {
-        appendix(&trace)
+        appendix(trace)
     } else {
         super::read(&root().join(APPENDIX))
     };

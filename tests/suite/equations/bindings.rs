@@ -14,6 +14,7 @@
 //! | `t ∈ Δ^C`, `T ∈ Δ^{n×C}` | draw a probability distribution (each row one) |
 //! | `z ∈ (709.8, 800)` | draw a number from an interval |
 //! | `k ∈ 1..C`, `k ∈ (1..C)^n`, `i ∈ 1..n` | draw a class index, one per sample, or a sample index |
+//! | `k ∈ argmax(z)` | the index of the largest entry of `z` (drawn before) |
 //! | `C ∈ 2..5`, `n ∈ 1..3`, `C = 2` | the number of classes / samples (default `C ∈ 2..5`, `n ∈ 1..3`) |
 //! | `y = softmax(z)` | a crate function's result (LaTeX arguments; `Sum`/`Mean` for a batch reduction; `_{…}` after the call indexes it) |
 //! | `ξ(t, y) = cross_entropy(y, t)` | a function symbol that stands for a crate function |
@@ -49,6 +50,8 @@ pub enum Domain {
     Classes,
     /// A sample (row) index in `1..n`.
     Row,
+    /// The index of the largest entry of a vector drawn before.
+    Argmax(String),
 }
 
 /// A parsed binding.
@@ -130,6 +133,9 @@ fn domain(s: &str) -> Result<Domain, String> {
         "Δ^{n×C}" => Domain::Distributions,
         "1..C" => Domain::Class,
         "1..n" => Domain::Row,
+        _ if s.starts_with("argmax(") && s.ends_with(')') => {
+            Domain::Argmax(s["argmax(".len()..s.len() - 1].to_string())
+        }
         "(1..C)^n" => Domain::Classes,
         _ => {
             let inner = s
@@ -392,6 +398,13 @@ impl Binding {
                 }
                 Domain::Class => Val::S(Num::exact(rng.int(1, c) as f64)),
                 Domain::Row => Val::S(Num::exact(rng.int(1, n) as f64)),
+                Domain::Argmax(of) => match env.defs.get(of) {
+                    Some(Def::Input(Val::V(v, _))) => {
+                        let k = (0..v.len()).fold(0, |k, j| if v[j].v > v[k].v { j } else { k });
+                        Val::S(Num::exact(k as f64 + 1.0))
+                    }
+                    _ => panic!("`{name} ∈ argmax({of})`: draw the vector {of} first"),
+                },
                 Domain::Classes => Val::V(
                     (0..n).map(|_| Num::exact(rng.int(1, c) as f64)).collect(),
                     false,

@@ -47,16 +47,19 @@ pub fn parse(eq: &Equation) -> Result<Parsed, String> {
     })
 }
 
-/// The definitions an equation makes: a claim `x = …` (two sides) whose
-/// left side is a symbol the binding leaves free, such as `m = \max_d z_d`
-/// or `\Sigma_C = \sum_d e^{z_d}`.
-pub fn definitions(clauses: &[Clause], env: &Env) -> Vec<(usize, String, Def)> {
+/// The definitions an equation makes: a claim `x = …` whose left side is a
+/// symbol the binding leaves free, such as `m = \max_d z_d` or `\Sigma_C =
+/// \sum_d e^{z_d}`. The symbol is defined by the second side; with more sides
+/// (`S = \sum_d e^{z_d - m} = 1 + R`) the rest of the chain is still a claim.
+/// Returns the clause, the name, the definition, and whether the clause is
+/// only a definition (two sides).
+pub fn definitions(clauses: &[Clause], env: &Env) -> Vec<(usize, String, Def, bool)> {
     let mut out = Vec::new();
     for (k, c) in clauses.iter().enumerate() {
         let Clause::Claim(Chain { sides, rels }) = c else {
             continue;
         };
-        if rels.as_slice() != [Rel::Eq] {
+        if rels.is_empty() || rels.iter().any(|r| *r != Rel::Eq) {
             continue;
         }
         let name = match &sides[0] {
@@ -68,7 +71,12 @@ pub fn definitions(clauses: &[Clause], env: &Env) -> Vec<(usize, String, Def)> {
             _ => None,
         };
         if let Some(name) = name.filter(|n| !env.is_bound(n) && !grammar::is_function_symbol(n)) {
-            out.push((k, name, Def::Tex(vec![], sides[1].clone())));
+            out.push((
+                k,
+                name,
+                Def::Tex(vec![], sides[1].clone()),
+                sides.len() == 2,
+            ));
         }
     }
     out
@@ -346,13 +354,13 @@ pub fn check(p: &Parsed, all: &[Parsed], draws: u64) -> Result<(), String> {
                 .ok_or_else(|| format!("`{name} from ({tag})`: no equation ({tag})"))?;
             let def = definitions(&other.clauses, &env)
                 .into_iter()
-                .find(|(_, n, _)| n == name)
+                .find(|(_, n, _, _)| n == name)
                 .ok_or_else(|| format!("`{name} from ({tag})`: ({tag}) does not define {name}"))?;
             env.defs.insert(name.clone(), def.2);
         }
         let defs = definitions(&p.clauses, &env);
-        let skip: BTreeSet<usize> = defs.iter().map(|(k, _, _)| *k).collect();
-        for (_, name, def) in defs {
+        let skip: BTreeSet<usize> = defs.iter().filter(|d| d.3).map(|d| d.0).collect();
+        for (_, name, def, _) in defs {
             env.defs.insert(name, def);
         }
         let free = free_indices(p, &env)?;
