@@ -16,6 +16,7 @@
 //! The intermediate expressions of the source's quotient-rule derivation are
 //! in [`steps`].
 
+use crate::summation::compensated_sum;
 use crate::{Result, Scalar, check};
 
 /// The diagonal derivative, $i = j$:
@@ -114,8 +115,12 @@ pub fn jacobian_into<T: Scalar>(y: &[T], out: &mut [T]) -> Result<()> {
     check::same_len("Jacobian entries", c * c, out.len())?;
     for (i, row) in out.chunks_exact_mut(c).enumerate() {
         for (j, entry) in row.iter_mut().enumerate() {
-            let diagonal = if i == j { y[i] } else { T::zero() };
-            *entry = diagonal - y[i] * y[j];
+            // y_i − y_i y_i cancels near y_i = 1; y_i (1 − y_i) does not.
+            *entry = if i == j {
+                y[i] * (T::one() - y[i])
+            } else {
+                T::zero() - y[i] * y[j]
+            };
         }
     }
     Ok(())
@@ -169,7 +174,7 @@ pub fn vector_jacobian_product_into<T: Scalar>(y: &[T], v: &[T], out: &mut [T]) 
     check::same_len("vector entries", y.len(), v.len())?;
     check::same_len("outputs", y.len(), out.len())?;
     check::finite_entries("vector entry", v)?;
-    let dot = y.iter().zip(v).fold(T::zero(), |s, (&a, &b)| s + a * b);
+    let dot = compensated_sum(y.iter().zip(v).map(|(&a, &b)| a * b));
     for ((o, &y_j), &v_j) in out.iter_mut().zip(y).zip(v) {
         *o = check::finite_result("vector-Jacobian product", y_j * (v_j - dot))?;
     }

@@ -46,6 +46,7 @@ pub mod jacobian;
 pub mod likelihood;
 pub mod logistic;
 pub mod softmax;
+mod summation;
 pub mod verify;
 
 pub use check::target_sum_tolerance;
