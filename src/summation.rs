@@ -13,16 +13,22 @@
 //!
 //! [`CompensatedSum`] applies TwoSum at every step of a sum and adds the
 //! errors up on the side (Ogita, Rump and Oishi's `Sum2`, the compensated
-//! summation also known as Neumaier's). Its result is as accurate as if the
-//! sum had been computed in twice the working precision and rounded once:
+//! summation also known as Neumaier's):
 //!
 //! ```math
 //! \Bigl|\,\widehat{S} - \sum_i x_i\Bigr| \le u \Bigl|\sum_i x_i\Bigr| + \gamma_{n-1}^2 \sum_i |x_i|,
 //! \qquad u = \varepsilon / 2,\ \gamma_k = \frac{k u}{1 - k u}
 //! ```
 //!
-//! For terms of one sign the second term is $(n u)^2$ relative, negligible for
-//! any realistic $n$ (below $5 \cdot 10^{-10}$ for $n = 128{,}256$ in `f32`).
+//! The second term is the error of the plain sum of the $n$ error terms. It is
+//! negligible in `f64`, but not in `f32` for large $n$: at $n = 10^5$,
+//! $(n u)^2 \approx 4 \cdot 10^{-5}$, hundreds of ulps (18 ulp were measured on a
+//! label-smoothed loss over 89,591 classes). So the sum runs in blocks of
+//! [`BLOCK`] terms: each block is a `Sum2` of at most 256 terms, whose second
+//! term is $(256u)^2 \le 2.4 \cdot 10^{-10}$ in `f32` (0.004 ulp), and both parts
+//! of each block's sum go into an outer `Sum2` over at most $2n/256$ terms.
+//! For terms of one sign the result is then within about $1.01u$ of the exact
+//! sum, for any $n$ up to $10^7$ in `f32`.
 //!
 //! Everything here only adds and subtracts, so it is generic over [`Scalar`]:
 //! on exact rationals every error term is exactly 0, and on forward-mode dual
@@ -47,39 +53,79 @@ pub(crate) fn two_sum<T: Scalar>(a: T, b: T) -> (T, T) {
     }
 }
 
-/// A running sum with its accumulated rounding error (compensated summation,
-/// see the [module documentation](self) for its error bound).
+/// The number of terms of one inner block of [`CompensatedSum`].
+pub(crate) const BLOCK: usize = 256;
+
+/// One level of compensated summation: a running sum and the plain sum of
+/// the exact errors of its additions.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct CompensatedSum<T> {
+struct Sum2<T> {
     sum: T,
     error: T,
 }
 
-impl<T: Scalar> CompensatedSum<T> {
-    /// The empty sum.
-    pub(crate) fn new() -> Self {
+impl<T: Scalar> Sum2<T> {
+    fn new() -> Self {
         Self {
             sum: T::zero(),
             error: T::zero(),
         }
     }
 
-    /// Add one term, keeping the rounding error of the addition.
-    pub(crate) fn add(&mut self, x: T) {
+    fn add(&mut self, x: T) {
         let (s, e) = two_sum(self.sum, x);
         self.sum = s;
         self.error = self.error + e;
     }
+}
+
+/// A running sum with its accumulated rounding error (blocked compensated
+/// summation, see the [module documentation](self) for its error bound).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CompensatedSum<T> {
+    block: Sum2<T>,
+    terms: usize,
+    outer: Sum2<T>,
+}
+
+impl<T: Scalar> CompensatedSum<T> {
+    /// The empty sum.
+    pub(crate) fn new() -> Self {
+        Self {
+            block: Sum2::new(),
+            terms: 0,
+            outer: Sum2::new(),
+        }
+    }
+
+    /// Add one term, keeping the rounding error of the addition.
+    pub(crate) fn add(&mut self, x: T) {
+        self.block.add(x);
+        self.terms += 1;
+        if self.terms == BLOCK {
+            self.flush();
+        }
+    }
+
+    /// Move the block's sum and error into the outer sum.
+    fn flush(&mut self) {
+        self.outer.add(self.block.sum);
+        self.outer.add(self.block.error);
+        self.block = Sum2::new();
+        self.terms = 0;
+    }
 
     /// The sum as a pair `(hi, lo)`, `hi = fl(hi + lo)`: the rounded sum and
     /// what it misses, for callers that go on computing with both parts.
-    pub(crate) fn parts(self) -> (T, T) {
-        two_sum(self.sum, self.error)
+    pub(crate) fn parts(mut self) -> (T, T) {
+        self.flush();
+        two_sum(self.outer.sum, self.outer.error)
     }
 
     /// The sum, rounded once.
     pub(crate) fn total(self) -> T {
-        self.sum + self.error
+        let (hi, lo) = self.parts();
+        hi + lo
     }
 }
 

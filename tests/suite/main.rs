@@ -3,6 +3,7 @@
 //! one module per module of the library, plus the checks of the book's
 //! generated artifacts (figures and the traceability table).
 
+mod accuracy;
 mod artifacts;
 mod batch;
 mod common;
@@ -14,5 +15,6 @@ mod jacobian;
 mod likelihood;
 mod logistic;
 mod mutation_regressions;
+mod oracle;
 mod softmax;
 mod verify;
