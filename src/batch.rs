@@ -237,3 +237,20 @@ pub fn batch_gradient_from_logits<T: Float>(
     Ok(out)
 }
 // ANCHOR_END: batch_gradient_from_logits
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `N` past `2^{24}` in `f32`: counted by adding 1.0 `N` times, it stopped
+    /// at 16,777,216, so a mean over `1.5·2^{24}` rows was 1.5× too large.
+    #[test]
+    fn count_past_two_to_the_24() {
+        let n = 3 << 23;
+        assert_eq!(count::<f32>(n), Ok(25_165_824.0));
+        assert_eq!(reduce(1.5_f32, n, Reduction::Mean), Ok(1.5 / 25_165_824.0));
+        assert_eq!(reduce(1.5_f32, n, Reduction::Sum), Ok(1.5));
+        // Beyond 2^24 the count rounds once, to the nearest float.
+        assert_eq!(count::<f32>((1 << 24) + 3), Ok(16_777_220.0));
+    }
+}

@@ -262,7 +262,11 @@ pub fn logits_case<T: Measured>(z: &[T], k: usize, t: &[T], tally: &mut Tally) {
     let xi = cross_entropy(&y, t).expect("valid input");
     tally.ulps("cross_entropy", ty, ulp_error(xi, &truth), input_y);
     let nll = negative_log_likelihood(&y, t).expect("valid input");
-    if let Truth::Finite(x) = &truth {
+    // The literal product Π y_c^{t_c} keeps its digits only while it is a
+    // normal float: ξ ≤ (−emin − 1)·ln 2. Below, like the naive softmax, it
+    // loses them (documented; use `cross_entropy`).
+    let normal_product = f64::from(-T::FORMAT.min_exponent - 1) * std::f64::consts::LN_2;
+    if let (Truth::Finite(x), true) = (&truth, truth.to_f64() <= normal_product) {
         let scale = c as f64 + x.to_f64().value();
         tally.absolute(
             "negative_log_likelihood",
