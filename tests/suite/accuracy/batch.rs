@@ -27,7 +27,7 @@ fn tiled_batch<T: Measured>(
                 Category::Dominant.logits::<T>(),
                 Category::Offset.logits::<T>()
             ]
-            .prop_filter("c classes", move |z| z.len() >= 1)
+            .prop_filter("c classes", move |z| !z.is_empty())
             .prop_map(move |z| {
                 // Reuse the generators' rows, cut or cycled to C entries.
                 (0..c).map(|i| z[i % z.len()]).collect::<Vec<T>>()
