@@ -122,7 +122,9 @@ pub fn batch_cross_entropy<T: Float>(
 /// **Accuracy:** within 4 ulp for any $N$ (measured: about 2 ulp on tiled
 /// batches of up to $16{,}384$ rows, and $2^{24} + 2^{22}$ rows in the long run):
 /// the per-row losses are summed with compensation and the mean divides once by
-/// $N$, converted once (rounded) to the float type.
+/// $N$, converted once (rounded) to the float type. A row whose loss is itself
+/// subnormal can only be rounded to the subnormal spacing: a sum of $N$ such
+/// rows is within $N$ times that spacing instead.
 ///
 /// ```
 /// use softmax_cross_entropy::batch::{Reduction, batch_cross_entropy_from_logits};

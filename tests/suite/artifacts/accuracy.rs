@@ -119,7 +119,7 @@ pub fn table() -> String {
         _ => "–".to_string(),
     };
     let mut out = String::new();
-    out.push_str("| function | max ulp, `f32` | max ulp, `f64` | bound | ill-conditioned: max \\|err\\| / (ε·scale), `f32` | `f64` | bound | scale |\n");
+    out.push_str("| function | max ulp, `f32` | max ulp, `f64` | bound | ill-conditioned: max \\|err\\| / unit, `f32` | `f64` | bound | unit (where it applies) |\n");
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---|\n");
     let mut samples = 0;
     for f in functions {
@@ -135,19 +135,23 @@ pub fn table() -> String {
         let (abs_bound, scale) = match f {
             "log_sum_exp" => (
                 format!("{}", absolute_bound(f)),
-                "log S (where m < 0, \\|lse\\| < \\|m\\|/2)",
+                "ε · log S (where m < 0 and log S > \\|lse\\|)",
             ),
             "cross_entropy_gradient_from_logits" => (
                 format!("{}", absolute_bound(f)),
-                "max(y_c, t_c) (where \\|y_c − t_c\\| < max/2)",
+                "ε · max(y_c, t_c) (where \\|y_c − t_c\\| < max/2)",
             ),
             "vector_jacobian_product" => (
                 format!("{}", absolute_bound(f)),
-                "y_j (\\|v_j\\| + \\|⟨v, y⟩\\|)",
+                "ε · y_j (\\|v_j\\| + \\|⟨v, y⟩\\|)",
+            ),
+            "batch_cross_entropy_from_logits" | "batch_cross_entropy_from_logits_classes" => (
+                format!("{}", absolute_bound(f)),
+                "N_sub · tiny (N_sub rows with a subnormal loss, tiny the smallest subnormal)",
             ),
             "negative_log_likelihood" => (
                 format!("{}", absolute_bound(f)),
-                "C + ξ (where Π y^t is a normal float)",
+                "ε · (C + ξ) (where Π y^t is a normal float)",
             ),
             _ => ("–".to_string(), ""),
         };
