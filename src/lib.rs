@@ -46,6 +46,7 @@ pub mod jacobian;
 pub mod likelihood;
 pub mod logistic;
 pub mod softmax;
+mod summation;
 pub mod verify;
 
 pub use check::target_sum_tolerance;
@@ -93,6 +94,8 @@ pub mod book {
     pub mod batch {}
     #[doc = include_str!("../book/cross-entropy-derivative.md")]
     pub mod cross_entropy_derivative {}
+    #[doc = include_str!("../book/accuracy.md")]
+    pub mod accuracy {}
     #[doc = include_str!("../book/errata.md")]
     pub mod errata {}
     #[doc = include_str!("../book/mutation-testing.md")]

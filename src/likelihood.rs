@@ -57,6 +57,13 @@ pub fn likelihood<T: Float>(y: &[T], t: &[T]) -> Result<T> {
 /// `+inf` when the likelihood is 0 (a target class with $y_c = 0$). Errors as
 /// [`likelihood`].
 ///
+/// **Accuracy:** this is the source's literal form, kept to compare with the
+/// sum of logarithms: the product's relative error of about $C\varepsilon$
+/// becomes an absolute error of the logarithm, so the bound is absolute,
+/// $\varepsilon(C + \xi)$, and holds only while the product is a normal float
+/// (it underflows for large losses, where it loses its digits). Use
+/// [`crate::cross_entropy::cross_entropy`], which is within 4 ulp.
+///
 /// ```
 /// use softmax_cross_entropy::likelihood::negative_log_likelihood;
 /// assert_eq!(negative_log_likelihood(&[0.5_f64, 0.5], &[1.0, 0.0])?, 2.0_f64.ln());

@@ -4,6 +4,7 @@
 //! generated artifacts (figures and the traceability table), and the check of
 //! every display equation of the book from its LaTeX (`equations`).
 
+mod accuracy;
 mod artifacts;
 mod batch;
 mod common;
@@ -16,5 +17,6 @@ mod jacobian;
 mod likelihood;
 mod logistic;
 mod mutation_regressions;
+mod oracle;
 mod softmax;
 mod verify;

@@ -44,6 +44,10 @@ Commands:
                        BROWSER_CHECK_CHAPTER_BARS=report: only report these);
                        screenshots in target/browser-check/
   bless                BLESS=1 cargo test --test suite -- artifacts
+  accuracy [CASES]     ACCURACY_CASES=CASES (default 100000) cargo test --release
+                       --test suite -- accuracy: every accuracy property against
+                       the high-precision oracle with many more cases, and the
+                       batch of 2^24 + 2^22 rows
   mutants [ARGS]       install the pinned cargo-mutants into target/tools/ if
                        needed and run it over src/ with the whole test suite
                        (.cargo/mutants.toml; 5-10 min on 2 cores); fails on
@@ -128,6 +132,23 @@ fn run(args: &[String]) -> Result {
                 "suite",
                 "--",
                 "artifacts",
+            ]);
+            run_command(&mut cmd)
+        }
+        "accuracy" => {
+            let cases = match rest {
+                [] => "100000",
+                [n] if n.parse::<u32>().is_ok() => n.as_str(),
+                _ => fail!("`accuracy` takes at most one argument, a case count"),
+            };
+            let mut cmd = cargo();
+            cmd.current_dir(&root).env("ACCURACY_CASES", cases).args([
+                "test",
+                "--release",
+                "--test",
+                "suite",
+                "--",
+                "accuracy",
             ]);
             run_command(&mut cmd)
         }

@@ -9,6 +9,7 @@
 //! traceability module (equation without a test, public function missing from
 //! the table, …) fail in both modes: blessing cannot hide them.
 
+mod accuracy;
 mod figures;
 /// Public to the suite: other checks read the book's equations through
 /// `traceability::equations()`.

@@ -1,0 +1,317 @@
+//! The measurement: each library function on one input, against the oracle,
+//! in ulps (or, where the formula is ill-conditioned, as an absolute error in
+//! units of `ε` times the natural scale), tallied per function.
+//!
+//! The bounds, stated and justified in the doc comment of each function and
+//! in the chapter "How accurate is each function":
+//!
+//! - [`ULP_BOUND`] = 4 ulp for every well-conditioned result;
+//! - where the exact result is a cancellation of larger terms, an absolute
+//!   bound `|err| ≤ k·ε·scale`: `log_sum_exp` with `m < 0` and
+//!   `log S > |lse|` (scale `log S`), a gradient entry `y_c − t_c` with `|y_c − t_c| <
+//!   max(y_c, t_c)/2` (scale `max(y_c, t_c)`), the vector–Jacobian product
+//!   (scale `y_j (|v_j| + |⟨v, y⟩|)`), and the negative log-likelihood, which
+//!   takes the logarithm of the source's literal product (scale `C + ξ`).
+#![allow(dead_code)]
+
+use crate::oracle::{self, Big, Logits, Measured, Truth, abs_error, ulp_error};
+use softmax_cross_entropy::cross_entropy::{
+    cross_entropy, cross_entropy_from_logits, cross_entropy_from_logits_class,
+};
+use softmax_cross_entropy::gradient::cross_entropy_gradient_from_logits;
+use softmax_cross_entropy::jacobian::{jacobian, vector_jacobian_product};
+use softmax_cross_entropy::likelihood::negative_log_likelihood;
+use softmax_cross_entropy::softmax::{log_softmax, log_sum_exp, softmax};
+use std::collections::{BTreeMap, HashSet};
+
+/// The bound in ulps of every well-conditioned result.
+pub const ULP_BOUND: f64 = 4.0;
+
+/// The absolute bound, in units of `ε·scale`, of each ill-conditioned form.
+pub fn absolute_bound(function: &str) -> f64 {
+    match function {
+        "log_sum_exp" => 2.0,
+        "cross_entropy_gradient_from_logits" => 2.0,
+        "vector_jacobian_product" => 2.0,
+        "negative_log_likelihood" => 1.0,
+        "batch_cross_entropy_from_logits" | "batch_cross_entropy_from_logits_classes" => 1.0,
+        _ => 0.0,
+    }
+}
+
+/// The largest errors seen for one function and type.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stat {
+    /// Results measured in ulps.
+    pub samples: usize,
+    /// The largest ulp error of a well-conditioned result.
+    pub max_ulps: f64,
+    /// Results measured by the absolute bound.
+    pub ill_samples: usize,
+    /// The largest `|err| / (ε·scale)` of an ill-conditioned result.
+    pub max_abs: f64,
+}
+
+/// Per `(function, type)`, the largest errors; and the violations found.
+#[derive(Default, Debug)]
+pub struct Tally {
+    /// The statistics, keyed by function name and type name.
+    pub stats: BTreeMap<(&'static str, &'static str), Stat>,
+    /// A description of every result beyond its bound.
+    pub violations: Vec<String>,
+}
+
+impl Tally {
+    /// Record a well-conditioned result's ulp error.
+    pub fn ulps(
+        &mut self,
+        function: &'static str,
+        ty: &'static str,
+        ulps: f64,
+        input: impl Fn() -> String,
+    ) {
+        let s = self.stats.entry((function, ty)).or_default();
+        s.samples += 1;
+        s.max_ulps = s.max_ulps.max(ulps);
+        if ulps.is_nan() || ulps > ULP_BOUND {
+            self.violations.push(format!(
+                "{function} ({ty}): {ulps} ulp > {ULP_BOUND} at {}",
+                input()
+            ));
+        }
+    }
+
+    /// Record an ill-conditioned result's absolute error in units of `ε·scale`.
+    pub fn absolute(
+        &mut self,
+        function: &'static str,
+        ty: &'static str,
+        err: f64,
+        input: impl Fn() -> String,
+    ) {
+        let s = self.stats.entry((function, ty)).or_default();
+        s.ill_samples += 1;
+        s.max_abs = s.max_abs.max(err);
+        let bound = absolute_bound(function);
+        if err.is_nan() || err > bound {
+            self.violations.push(format!(
+                "{function} ({ty}): |err| = {err}·ε·scale > {bound} at {}",
+                input()
+            ));
+        }
+    }
+
+    /// Merge another tally into this one.
+    pub fn merge(&mut self, other: Tally) {
+        for (key, s) in other.stats {
+            let t = self.stats.entry(key).or_default();
+            t.samples += s.samples;
+            t.max_ulps = t.max_ulps.max(s.max_ulps);
+            t.ill_samples += s.ill_samples;
+            t.max_abs = t.max_abs.max(s.max_abs);
+        }
+        self.violations.extend(other.violations);
+    }
+
+    /// `Ok` if nothing exceeded its bound, else the first few violations.
+    pub fn verdict(&self) -> Result<(), String> {
+        if self.violations.is_empty() {
+            Ok(())
+        } else {
+            let shown: Vec<&String> = self.violations.iter().take(5).collect();
+            Err(format!(
+                "{} results beyond their bound, e.g.\n{shown:#?}",
+                self.violations.len()
+            ))
+        }
+    }
+}
+
+/// `|x|` of a finite truth as an `f64`.
+fn magnitude(t: &Truth) -> f64 {
+    t.to_f64().abs()
+}
+
+/// Abbreviate a long input for a message.
+pub fn show<T: std::fmt::Debug>(xs: &[T]) -> String {
+    if xs.len() <= 16 {
+        format!("{xs:?}")
+    } else {
+        format!("{:?} … ({} entries)", &xs[..16], xs.len())
+    }
+}
+
+/// Measure every function of the softmax family on the logits `z` (finite or
+/// `−inf`), the class `k` and the target distribution `t`: softmax,
+/// log-sum-exp, log-softmax, both cross-entropies from logits, the gradient
+/// for the one-hot target `e_k` and for `t`, and (from the computed softmax
+/// `y`) the cross-entropy from probabilities, the negative log-likelihood,
+/// the Jacobian (for `C ≤ 32`) and the vector–Jacobian product with `v = t`.
+pub fn logits_case<T: Measured>(z: &[T], k: usize, t: &[T], tally: &mut Tally) {
+    let ty = T::FORMAT.name;
+    // ε·scale, floored at the smallest subnormal of T (a subnormal scale
+    // times ε would underflow to 0).
+    let tiny = 2.0_f64.powi(T::FORMAT.min_exponent - T::FORMAT.precision + 1);
+    let eps_times = |scale: f64| (T::FORMAT.epsilon * scale).max(tiny);
+    let zw: Vec<f64> = z.iter().map(|x| x.widen()).collect();
+    let tw: Vec<f64> = t.iter().map(|x| x.widen()).collect();
+    let input = || format!("z = {}, k = {k}, t = {}", show(&zw), show(&tw));
+    let o = Logits::new(&zw);
+    let c = z.len();
+
+    // Entries with the same logit (and the same result) are measured once.
+    let per_entry =
+        |tally: &mut Tally, name: &'static str, got: &[T], truth: &dyn Fn(usize) -> Truth| {
+            let mut seen = HashSet::new();
+            for (i, &g) in got.iter().enumerate() {
+                if seen.insert((zw[i].to_bits(), g.widen().to_bits(), tw[i].to_bits())) {
+                    let e = ulp_error(g, &truth(i));
+                    tally.ulps(name, ty, e, || {
+                        format!(
+                            "entry {i}: got {:e}, truth {:e}; {}",
+                            g.widen(),
+                            truth(i).to_f64(),
+                            input()
+                        )
+                    });
+                }
+            }
+        };
+
+    let y = softmax(z).expect("finite logits");
+    per_entry(tally, "softmax", &y, &|i| o.softmax(i));
+
+    let lse = log_sum_exp(z).expect("finite logits");
+    let truth = o.log_sum_exp();
+    let m = o.max().to_f64().value();
+    let log_s = o.log_normalizer().to_f64().value();
+    if m < 0.0 && log_s > magnitude(&truth) {
+        let scale = log_s;
+        tally.absolute(
+            "log_sum_exp",
+            ty,
+            abs_error(lse.widen(), &truth) / eps_times(scale),
+            input,
+        );
+    } else {
+        tally.ulps("log_sum_exp", ty, ulp_error(lse, &truth), input);
+    }
+
+    let ls = log_softmax(z).expect("finite logits");
+    per_entry(tally, "log_softmax", &ls, &|i| o.log_softmax(i));
+
+    let xi = cross_entropy_from_logits_class(z, k).expect("valid class");
+    tally.ulps(
+        "cross_entropy_from_logits_class",
+        ty,
+        ulp_error(xi, &o.cross_entropy_class(k)),
+        input,
+    );
+
+    let xi = cross_entropy_from_logits(z, t).expect("valid target");
+    tally.ulps(
+        "cross_entropy_from_logits",
+        ty,
+        ulp_error(xi, &o.cross_entropy(&tw)),
+        input,
+    );
+
+    let one_hot: Vec<T> = (0..c)
+        .map(|i| if i == k { T::one() } else { T::zero() })
+        .collect();
+    let one_hot_w: Vec<f64> = one_hot.iter().map(|x| x.widen()).collect();
+    let g = cross_entropy_gradient_from_logits(z, &one_hot).expect("valid target");
+    let mut seen = HashSet::new();
+    for (i, &g_i) in g.iter().enumerate() {
+        if seen.insert((zw[i].to_bits(), i == k, g_i.widen().to_bits())) {
+            let truth = o.gradient(&one_hot_w, i);
+            tally.ulps(
+                "cross_entropy_gradient_from_logits",
+                ty,
+                ulp_error(g_i, &truth),
+                || format!("entry {i}, one-hot; {}", input()),
+            );
+        }
+    }
+    let g = cross_entropy_gradient_from_logits(z, t).expect("valid target");
+    let mut seen = HashSet::new();
+    for (i, &g_i) in g.iter().enumerate() {
+        if !seen.insert((zw[i].to_bits(), tw[i].to_bits(), g_i.widen().to_bits())) {
+            continue;
+        }
+        let truth = o.gradient(&tw, i);
+        let y_i = magnitude(&o.softmax(i));
+        let scale = y_i.max(tw[i]);
+        if tw[i] > 0.0 && magnitude(&truth) < scale / 2.0 {
+            let e = abs_error(g_i.widen(), &truth) / eps_times(scale);
+            tally.absolute("cross_entropy_gradient_from_logits", ty, e, || {
+                format!("entry {i}, soft; {}", input())
+            });
+        } else {
+            tally.ulps(
+                "cross_entropy_gradient_from_logits",
+                ty,
+                ulp_error(g_i, &truth),
+                || format!("entry {i}, soft; {}", input()),
+            );
+        }
+    }
+
+    // Functions of the probabilities, on the computed softmax (exact inputs).
+    let yw: Vec<f64> = y.iter().map(|x| x.widen()).collect();
+    let input_y = || format!("y = {}, t = {}", show(&yw), show(&tw));
+    let truth = oracle::cross_entropy_probabilities(&yw, &tw);
+    let xi = cross_entropy(&y, t).expect("valid input");
+    tally.ulps("cross_entropy", ty, ulp_error(xi, &truth), input_y);
+    let nll = negative_log_likelihood(&y, t).expect("valid input");
+    // The literal product Π y_c^{t_c} keeps its digits only while it is a
+    // normal float: ξ ≤ (−emin − 1)·ln 2. Below, like the naive softmax, it
+    // loses them (documented; use `cross_entropy`).
+    let normal_product = f64::from(-T::FORMAT.min_exponent - 1) * std::f64::consts::LN_2;
+    if let (Truth::Finite(x), true) = (&truth, truth.to_f64() <= normal_product) {
+        let scale = c as f64 + x.to_f64().value();
+        tally.absolute(
+            "negative_log_likelihood",
+            ty,
+            abs_error(nll.widen(), &truth) / eps_times(scale),
+            input_y,
+        );
+    }
+    if c <= 16 {
+        let j = jacobian(&y).expect("probabilities");
+        let mut seen = HashSet::new();
+        for a in 0..c {
+            for b in 0..c {
+                let got = j[a * c + b];
+                if seen.insert((
+                    yw[a].to_bits(),
+                    yw[b].to_bits(),
+                    a == b,
+                    got.widen().to_bits(),
+                )) {
+                    let e = ulp_error(got, &oracle::jacobian(&yw, a, b));
+                    tally.ulps("jacobian", ty, e, || {
+                        format!("entry ({a}, {b}); {}", input_y())
+                    });
+                }
+            }
+        }
+        let vjp = vector_jacobian_product(&y, t).expect("finite v");
+        let dot: f64 = yw.iter().zip(&tw).map(|(a, b)| a * b).sum();
+        for (i, &v) in vjp.iter().enumerate() {
+            let scale = yw[i] * (tw[i].abs() + dot.abs());
+            if scale > 0.0 {
+                let e = abs_error(v.widen(), &oracle::vector_jacobian_product(&yw, &tw, i))
+                    / eps_times(scale);
+                tally.absolute("vector_jacobian_product", ty, e, || {
+                    format!("entry {i}; {}", input_y())
+                });
+            }
+        }
+    }
+}
+
+/// The exact value of an `f64`, for callers that build their own truths.
+pub fn exact(x: f64) -> Big {
+    oracle::big(x, oracle::PRECISION)
+}

@@ -1,0 +1,55 @@
+//! The accuracy properties: for each category of adversarial logits and each
+//! type, every function of the softmax family within its bound of the oracle
+//! (see `measure`).
+
+use super::config;
+use super::generators::{Category, case};
+use super::measure::{Tally, logits_case};
+use crate::oracle::Measured;
+use proptest::test_runner::TestRunner;
+
+/// Run the category's property for `T` with `runner`, tallying every result.
+pub fn run_category<T: Measured>(category: Category, runner: &mut TestRunner) -> Tally {
+    let tally = std::cell::RefCell::new(Tally::default());
+    let outcome = runner.run(&case::<T>(category), |(z, k, t)| {
+        let mut one = Tally::default();
+        logits_case(&z, k, &t, &mut one);
+        let verdict = one.verdict();
+        tally.borrow_mut().merge(one);
+        verdict.map_err(proptest::test_runner::TestCaseError::fail)
+    });
+    if let Err(e) = outcome {
+        panic!("accuracy ({}, {}): {e}", category.name(), T::FORMAT.name);
+    }
+    tally.into_inner()
+}
+
+macro_rules! accuracy_properties {
+    ($($name:ident: $category:expr, $ty:ty;)*) => {$(
+        #[test]
+        fn $name() {
+            run_category::<$ty>($category, &mut TestRunner::new(config()));
+        }
+    )*};
+}
+
+accuracy_properties! {
+    accuracy_scaled_f32: Category::Scaled, f32;
+    accuracy_scaled_f64: Category::Scaled, f64;
+    accuracy_offset_f32: Category::Offset, f32;
+    accuracy_offset_f64: Category::Offset, f64;
+    accuracy_dominant_f32: Category::Dominant, f32;
+    accuracy_dominant_f64: Category::Dominant, f64;
+    accuracy_equal_f32: Category::Equal, f32;
+    accuracy_equal_f64: Category::Equal, f64;
+    accuracy_subnormal_f32: Category::Subnormal, f32;
+    accuracy_subnormal_f64: Category::Subnormal, f64;
+    accuracy_extreme_f32: Category::Extreme, f32;
+    accuracy_extreme_f64: Category::Extreme, f64;
+    accuracy_tail_f32: Category::Tail, f32;
+    accuracy_tail_f64: Category::Tail, f64;
+    accuracy_large_f32: Category::Large, f32;
+    accuracy_large_f64: Category::Large, f64;
+    accuracy_negative_infinity_f32: Category::NegativeInfinity, f32;
+    accuracy_negative_infinity_f64: Category::NegativeInfinity, f64;
+}
