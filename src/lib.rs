@@ -16,6 +16,9 @@
 //! | [`batch`] | $\xi(T, Y) = \sum_i \xi(\mathbf t_i, \mathbf y_i)$ with sum and mean reductions |
 //! | [`gradient`] | $\partial \xi / \partial \mathbf z = \mathbf y - \mathbf t$ |
 //! | [`logistic`] | $\sigma(z)$, $\sigma(1-\sigma)$, binary cross-entropy, the two-class reduction |
+//! | [`online_normalizer`] | the max and the sum of a softmax row in one pass (Milakov and Gimelshein) |
+//! | [`vector_math`] | $e^x = 2^k e^r$: the exponential of the kernels, vectorizable |
+//! | [`fused`] | softmax, log-softmax, and the loss with its gradient over the rows of a batch, in one pass |
 //! | [`verify`] | central finite differences and forward-mode automatic differentiation, to check the derivatives |
 //!
 //! Functions that need `exp` or `log` are generic over [`num_traits::Float`]
@@ -40,13 +43,17 @@
 pub mod batch;
 mod check;
 pub mod cross_entropy;
+mod dispatch;
 mod error;
+pub mod fused;
 pub mod gradient;
 pub mod jacobian;
 pub mod likelihood;
 pub mod logistic;
+pub mod online_normalizer;
 pub mod softmax;
 mod summation;
+pub mod vector_math;
 pub mod verify;
 
 pub use check::target_sum_tolerance;
@@ -96,6 +103,8 @@ pub mod book {
     pub mod cross_entropy_derivative {}
     #[doc = include_str!("../book/accuracy.md")]
     pub mod accuracy {}
+    #[doc = include_str!("../book/fast-kernel.md")]
+    pub mod fast_kernel {}
     #[doc = include_str!("../book/errata.md")]
     pub mod errata {}
     #[doc = include_str!("../book/mutation-testing.md")]

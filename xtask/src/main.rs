@@ -4,6 +4,7 @@
 //! (a tool missing, a command failing, a broken link) is reported as a
 //! message and a non-zero exit code, never as a panic.
 
+mod bench;
 mod book;
 mod browser;
 mod checks;
@@ -66,6 +67,14 @@ Commands:
                        proved-equivalent ones in
                        tests/suite/equations/equivalent-mutants.txt; prints
                        the counts (a few seconds)
+  bench [--peers]      the kernel benchmarks (criterion, `benches/`) pinned to
+                       core 0 with `taskset -c 0`; writes the table
+                       book/benchmarks/kernels.md and the plot
+                       book/benchmarks/kernels.svg (--peers: also NumPy, SciPy
+                       and jax.jit, from a virtual environment it sets up in
+                       target/peers-venv; needs python3 and PyPI)
+  kernel-accuracy      the opt-in accuracy runs of the kernels' exp and ln_1p:
+                       every f32 input, ten million f64 inputs (release mode)
   ci                   the whole CI sequence (what .ci/run runs)
   help                 this text
 ";
@@ -153,6 +162,7 @@ fn run(args: &[String]) -> Result {
             run_command(&mut cmd)
         }
         "mutants" => mutants::run(&root, rest),
+        "bench" => bench::run(&root, rest),
         "equation-mutants" => {
             no_args(command, rest)?;
             let mut cmd = cargo();
@@ -165,6 +175,21 @@ fn run(args: &[String]) -> Result {
                 "--exact",
                 "equations::equation_mutants",
                 "--nocapture",
+            ]);
+            run_command(&mut cmd)
+        }
+        "kernel-accuracy" => {
+            no_args(command, rest)?;
+            let mut cmd = cargo();
+            cmd.current_dir(&root).args([
+                "test",
+                "--release",
+                "--test",
+                "suite",
+                "--",
+                "--ignored",
+                "--nocapture",
+                "vector_math::",
             ]);
             run_command(&mut cmd)
         }

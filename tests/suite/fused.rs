@@ -1,0 +1,469 @@
+//! The fused batch kernels: the same values as the reference functions of the
+//! earlier modules (property tests, within their ε budgets), the same typed
+//! errors, in place as out of place, and their accuracy against a
+//! double-double truth on adversarial batches.
+
+use crate::double_double::{self as dd, Dd};
+use crate::vector_math::SplitMix;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use softmax_cross_entropy::batch::{
+    Reduction, batch_cross_entropy_from_logits, batch_cross_entropy_from_logits_classes,
+    batch_gradient_from_logits_into,
+};
+use softmax_cross_entropy::fused::{
+    KernelFloat, log_softmax_rows, log_softmax_rows_in_place, loss_and_gradient,
+    loss_and_gradient_classes, loss_and_gradient_classes_in_place, loss_and_gradient_in_place,
+    softmax_rows, softmax_rows_in_place, sum_without_max,
+};
+use softmax_cross_entropy::softmax::{log_softmax_into, softmax_into};
+use softmax_cross_entropy::{Error, Result};
+
+/// A batch: rows, classes, logits, one label per row, soft targets.
+type Batch<T> = (usize, usize, Vec<T>, Vec<usize>, Vec<T>);
+
+/// Batches of 1–4 rows of 1–80 classes (both the short-row and the long-row
+/// path of the kernels), logits in `[-r, r]`, labels, and soft targets from
+/// integer weights.
+fn batches(r: f64) -> impl Strategy<Value = Batch<f64>> {
+    (1_usize..=4, 1_usize..=80).prop_flat_map(move |(n, c)| {
+        (
+            Just(n),
+            Just(c),
+            vec(-r..=r, n * c),
+            vec(0..c, n),
+            vec(
+                vec(0_u32..=100, c).prop_filter("not all zero", |w| w.iter().any(|&x| x > 0)),
+                n,
+            ),
+        )
+            .prop_map(|(n, c, z, labels, w)| {
+                let t = w
+                    .iter()
+                    .flat_map(|w| {
+                        let total: u32 = w.iter().sum();
+                        w.iter().map(move |&x| f64::from(x) / f64::from(total))
+                    })
+                    .collect();
+                (n, c, z, labels, t)
+            })
+    })
+}
+
+fn narrow((n, c, z, labels, t): Batch<f64>) -> Batch<f32> {
+    let f = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
+    (n, c, f(z), labels, f(t))
+}
+
+/// One-hot targets of the labels.
+fn one_hot<T: KernelFloat>(labels: &[usize], c: usize) -> Vec<T> {
+    labels
+        .iter()
+        .flat_map(|&k| (0..c).map(move |j| if j == k { T::one() } else { T::zero() }))
+        .collect()
+}
+
+/// Every kernel against the reference functions, row by row, within
+/// `budget(C)` ε (relative for softmax, log-softmax and the loss; absolute,
+/// times the weight, for the gradient); in place equals out of place.
+fn check_against_reference<T: KernelFloat + std::fmt::Debug>(
+    (n, c, z, labels, t): Batch<T>,
+    reduction: Reduction,
+) -> std::result::Result<(), TestCaseError> {
+    let eps = T::epsilon().widen();
+    // The reference's own error grows with C and with |z − m| (up to 2r = 60
+    // here): the budget covers both with room, and a wrong index, sign or
+    // weight misses it by far.
+    let budget = (2.0 * c as f64 + 80.0) * eps;
+    let close = |a: T, b: T, scale: f64| (a.widen() - b.widen()).abs() <= budget * scale;
+    let mut out = vec![T::zero(); z.len()];
+    let mut want = vec![T::zero(); z.len()];
+
+    softmax_rows(&z, c, &mut out)?;
+    for (z, w) in z.chunks(c).zip(want.chunks_mut(c)) {
+        softmax_into(z, w)?;
+    }
+    for (&a, &b) in out.iter().zip(&want) {
+        prop_assert!(close(a, b, b.widen() + 1e-300), "softmax {a:?} vs {b:?}");
+    }
+    let mut in_place = z.clone();
+    softmax_rows_in_place(&mut in_place, c)?;
+    prop_assert_eq!(&in_place, &out);
+
+    log_softmax_rows(&z, c, &mut out)?;
+    for (z, w) in z.chunks(c).zip(want.chunks_mut(c)) {
+        log_softmax_into(z, w)?;
+    }
+    for (&a, &b) in out.iter().zip(&want) {
+        prop_assert!(
+            close(a, b, b.widen().abs().max(1.0)),
+            "log-softmax {a:?} vs {b:?}"
+        );
+    }
+    let mut in_place = z.clone();
+    log_softmax_rows_in_place(&mut in_place, c)?;
+    prop_assert_eq!(&in_place, &out);
+
+    let w = match reduction {
+        Reduction::Sum => 1.0,
+        Reduction::Mean => 1.0 / n as f64,
+    };
+    let loss = loss_and_gradient_classes(&z, &labels, c, reduction, &mut out)?;
+    let want_loss = batch_cross_entropy_from_logits_classes(&z, &labels, c, reduction)?;
+    prop_assert!(
+        close(loss, want_loss, want_loss.widen() + 1.0),
+        "{loss:?} vs {want_loss:?}"
+    );
+    batch_gradient_from_logits_into(&z, &one_hot::<T>(&labels, c), c, reduction, &mut want)?;
+    for (&a, &b) in out.iter().zip(&want) {
+        prop_assert!(close(a, b, w), "gradient {a:?} vs {b:?}");
+    }
+    let mut in_place = z.clone();
+    let loss_in_place = loss_and_gradient_classes_in_place(&mut in_place, &labels, c, reduction)?;
+    prop_assert_eq!((loss_in_place, &in_place), (loss, &out));
+
+    let loss = loss_and_gradient(&z, &t, c, reduction, &mut out)?;
+    let want_loss = batch_cross_entropy_from_logits(&z, &t, c, reduction)?;
+    prop_assert!(
+        close(loss, want_loss, want_loss.widen() + 1.0),
+        "{loss:?} vs {want_loss:?}"
+    );
+    batch_gradient_from_logits_into(&z, &t, c, reduction, &mut want)?;
+    for (&a, &b) in out.iter().zip(&want) {
+        prop_assert!(close(a, b, w), "gradient {a:?} vs {b:?}");
+    }
+    let mut in_place = z.clone();
+    let loss_in_place = loss_and_gradient_in_place(&mut in_place, &t, c, reduction)?;
+    prop_assert_eq!((loss_in_place, &in_place), (loss, &out));
+    Ok(())
+}
+
+fn reduction() -> impl Strategy<Value = Reduction> {
+    prop_oneof![Just(Reduction::Sum), Just(Reduction::Mean)]
+}
+
+proptest! {
+    #[test]
+    fn kernels_match_reference_f64(batch in batches(30.0), reduction in reduction()) {
+        check_against_reference(batch, reduction)?;
+    }
+
+    #[test]
+    fn kernels_match_reference_f32(batch in batches(30.0), reduction in reduction()) {
+        check_against_reference(narrow(batch), reduction)?;
+    }
+}
+
+#[test]
+fn sum_without_max_leaves_out_the_max_and_counts_ties() {
+    // Long rows (lanes) and short rows (in order): one max of 1 and 99 terms
+    // of 2^-60, which a sum that starts with the 1 would lose entirely.
+    for c in [10, 100] {
+        let mut z = vec![-41.5_f64; c];
+        let mut e = vec![2f64.powi(-60); c];
+        (z[0], e[0]) = (0.0, 1.0);
+        let r = sum_without_max(&z, &e, 0.0);
+        assert_eq!(r, (c - 1) as f64 * 2f64.powi(-60));
+        // A second max is a tie: it adds 1.
+        (z[1], e[1]) = (0.0, 1.0);
+        assert_eq!(
+            sum_without_max(&z, &e, 0.0),
+            1.0 + (c - 2) as f64 * 2f64.powi(-60)
+        );
+        let z32: Vec<f32> = z.iter().map(|&x| x as f32).collect();
+        let e32: Vec<f32> = e.iter().map(|&x| x as f32).collect();
+        assert_eq!(
+            sum_without_max(&z32, &e32, 0.0),
+            1.0 + (c - 2) as f64 * 2f64.powi(-60)
+        );
+    }
+}
+
+/// The kernels return the reference functions' errors, with the same row.
+#[test]
+fn kernels_report_the_reference_errors() {
+    let bad_rows: [(Vec<f64>, Error); 3] = [
+        (
+            vec![0.0, 1.0, 2.0, f64::NAN],
+            Error::NotANumber {
+                what: "logit",
+                index: 1,
+            },
+        ),
+        (
+            vec![0.0, 1.0, f64::NEG_INFINITY, f64::NEG_INFINITY],
+            Error::AllNegativeInfinity { len: 2 },
+        ),
+        (vec![0.0; 3], Error::BatchShape { len: 3, classes: 2 }),
+    ];
+    for (z, inner) in bad_rows {
+        let mut out = vec![0.0; z.len()];
+        let err = softmax_rows(&z, 2, &mut out).unwrap_err();
+        let want = match inner {
+            Error::BatchShape { .. } => inner.clone(),
+            _ => Error::InSample {
+                sample: 1,
+                source: Box::new(inner.clone()),
+            },
+        };
+        assert_eq!(err, want);
+        let mut want_out = vec![0.0; z.len()];
+        if z.len() % 2 == 0 {
+            let reference = z
+                .chunks(2)
+                .zip(want_out.chunks_mut(2))
+                .enumerate()
+                .try_for_each(|(i, (z, o))| softmax_into(z, o).map_err(|e| in_sample(i, e)));
+            assert_eq!(reference.unwrap_err(), err);
+        }
+        assert_eq!(log_softmax_rows(&z, 2, &mut out).unwrap_err(), want);
+        assert_eq!(
+            loss_and_gradient_classes(&z, &vec![0; z.len() / 2], 2, Reduction::Sum, &mut out)
+                .unwrap_err(),
+            batch_cross_entropy_from_logits_classes(&z, &vec![0; z.len() / 2], 2, Reduction::Sum)
+                .unwrap_err()
+        );
+    }
+    // A label out of range, targets that do not sum to one, mismatched lengths.
+    let z = [0.0_f64; 4];
+    let mut out = [0.0; 4];
+    assert_eq!(
+        loss_and_gradient_classes(&z, &[0, 2], 2, Reduction::Mean, &mut out).unwrap_err(),
+        batch_cross_entropy_from_logits_classes(&z, &[0, 2], 2, Reduction::Mean).unwrap_err()
+    );
+    let t = [0.5, 0.5, 0.5, 0.6];
+    assert_eq!(
+        loss_and_gradient(&z, &t, 2, Reduction::Sum, &mut out).unwrap_err(),
+        batch_cross_entropy_from_logits(&z, &t, 2, Reduction::Sum).unwrap_err()
+    );
+    let t = [0.5, 0.5, -0.5, 1.5];
+    assert_eq!(
+        loss_and_gradient_in_place(&mut [0.0; 4], &t, 2, Reduction::Sum).unwrap_err(),
+        batch_cross_entropy_from_logits(&z, &t, 2, Reduction::Sum).unwrap_err()
+    );
+    assert_eq!(
+        softmax_rows(&z, 2, &mut [0.0; 3]).unwrap_err(),
+        Error::LengthMismatch {
+            what: "outputs",
+            expected: 4,
+            found: 3
+        }
+    );
+    assert_eq!(
+        loss_and_gradient_classes(&z, &[0], 2, Reduction::Sum, &mut out).unwrap_err(),
+        Error::LengthMismatch {
+            what: "labels",
+            expected: 2,
+            found: 1
+        }
+    );
+    assert!(softmax_rows_in_place::<f32>(&mut [], 3).is_err());
+    assert!(log_softmax_rows_in_place(&mut [0.0_f32; 3], 0).is_err());
+    assert!(
+        loss_and_gradient_classes_in_place(&mut [0.0_f32; 2], &[0], 3, Reduction::Sum).is_err()
+    );
+}
+
+fn in_sample(sample: usize, e: Error) -> Error {
+    Error::InSample {
+        sample,
+        source: Box::new(e),
+    }
+}
+
+/// Infinite logits take the reference route, and give its values.
+#[test]
+fn infinite_logits_give_the_reference_values() -> Result<()> {
+    let z = [0.0, 1.0, f64::INFINITY, 0.0, f64::NEG_INFINITY, 3.0];
+    let mut out = [0.0; 6];
+    let mut want = [0.0; 6];
+    softmax_rows(&z, 2, &mut out)?;
+    for (z, w) in z.chunks(2).zip(want.chunks_mut(2)) {
+        softmax_into(z, w)?;
+    }
+    // The rows with an infinite logit are the reference's, bit for bit.
+    assert_eq!(&out[2..], &want[2..]);
+    assert_eq!(&out[2..], &[1.0, 0.0, 0.0, 1.0]);
+    approx::assert_relative_eq!(out[0], want[0], max_relative = 4.0 * f64::EPSILON);
+    let t = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+    // Row 1 (+inf at its label) has loss 0, row 2 (−inf off its label) too.
+    let loss = loss_and_gradient(&z, &t, 2, Reduction::Sum, &mut out)?;
+    let want_loss = batch_cross_entropy_from_logits(&z, &t, 2, Reduction::Sum)?;
+    approx::assert_relative_eq!(loss, want_loss, max_relative = 4.0 * f64::EPSILON);
+    batch_gradient_from_logits_into(&z, &t, 2, Reduction::Sum, &mut want)?;
+    assert_eq!(&out[2..], &want[2..]);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Accuracy against the double-double truth
+
+/// The true softmax, log-softmax and log-normalizer of a row (f64 inputs).
+struct Truth {
+    y: Vec<Dd>,
+    log_y: Vec<Dd>,
+    log_s: Dd,
+    max: f64,
+}
+
+fn truth(z: &[f64]) -> Truth {
+    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<Dd> = z.iter().map(|&x| dd::exp(Dd::diff(x, max))).collect();
+    let s = e.iter().fold(Dd::new(0.0), |s, &x| s.add(x));
+    let log_s = dd::ln(s);
+    Truth {
+        y: e.iter().map(|&x| x.div(s)).collect(),
+        log_y: z.iter().map(|&x| Dd::diff(x, max).sub(log_s)).collect(),
+        log_s,
+        max,
+    }
+}
+
+/// Adversarial rows of a float type with `digits` significant bits: random
+/// at scales 1e-3 to 1e3 and offsets, a dominant logit (losses down to
+/// subnormal), ties, tail absorption (many logits just below m − ln(2/ε),
+/// the max first and last), subnormal outputs, and a long row.
+fn adversarial_rows(eps: f64, lowest: f64) -> Vec<(usize, Vec<f64>)> {
+    let mut rng = SplitMix(7);
+    let mut rows = Vec::new();
+    for &scale in &[1e-3, 1.0, 10.0, 100.0, 1000.0] {
+        for &offset in &[0.0, 1e3, -1e4] {
+            for c in [2, 10, 100, 1000] {
+                let z: Vec<f64> = (0..c)
+                    .map(|_| offset + rng.uniform(-scale, scale))
+                    .collect();
+                rows.push((c, z));
+            }
+        }
+    }
+    let absorb = (2.0 / eps).ln();
+    for d in [1.0, 5.0, 15.0, 17.0, 20.0, 37.0, 50.0, 80.0] {
+        rows.push((2, vec![0.0, -d]));
+        rows.push((
+            100,
+            (0..100)
+                .map(|i| {
+                    if i == 7 {
+                        3.0
+                    } else {
+                        3.0 - d - rng.uniform(0.0, 1.0)
+                    }
+                })
+                .collect(),
+        ));
+    }
+    for c in [3, 64, 200] {
+        rows.push((
+            c,
+            (0..c)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        2.5
+                    } else {
+                        rng.uniform(-5.0, 2.0)
+                    }
+                })
+                .collect(),
+        ));
+    }
+    for first in [true, false] {
+        let c = 10_000;
+        let mut z: Vec<f64> = (0..c).map(|_| -absorb - rng.uniform(0.0, 0.5)).collect();
+        z[if first { 0 } else { c - 1 }] = 0.0;
+        rows.push((c, z));
+    }
+    rows.push((2, vec![0.0, lowest]));
+    rows.push((3, vec![0.0, lowest + 3.0, -1.0]));
+    rows.push((4096, (0..4096).map(|_| rng.uniform(-30.0, 30.0)).collect()));
+    rows
+}
+
+/// Worst errors of the kernels on the adversarial rows, for the float type `T`.
+#[derive(Debug, Default)]
+struct Worst {
+    softmax: f64,
+    log_softmax: f64,
+    loss: f64,
+    gradient_classes: f64,
+    gradient_targets: f64,
+}
+
+fn ulps<T: KernelFloat>(got: T, want: Dd) -> f64 {
+    if T::epsilon().widen() == f64::EPSILON {
+        dd::ulps_f64(got.widen(), want)
+    } else {
+        dd::ulps_f32(got.widen() as f32, want.to_f64())
+    }
+}
+
+fn measure<T: KernelFloat + std::fmt::Debug>(lowest: f64) -> Worst {
+    let eps = T::epsilon().widen();
+    let mut worst = Worst::default();
+    let up = |w: &mut f64, e: f64| *w = w.max(e);
+    for (c, z) in adversarial_rows(eps, lowest) {
+        let zt: Vec<T> = z.iter().map(|&x| T::narrow(x)).collect();
+        let z: Vec<f64> = zt.iter().map(|x| x.widen()).collect(); // the exact inputs
+        let truth = truth(&z);
+        let mut out = vec![T::zero(); c];
+        softmax_rows(&zt, c, &mut out).unwrap();
+        for (&got, &want) in out.iter().zip(&truth.y) {
+            up(&mut worst.softmax, ulps(got, want));
+        }
+        log_softmax_rows(&zt, c, &mut out).unwrap();
+        for (&got, &want) in out.iter().zip(&truth.log_y) {
+            up(&mut worst.log_softmax, ulps(got, want));
+        }
+        // Class targets: the argmax (tiny losses) and a random class.
+        for k in [z.iter().position(|&x| x == truth.max).unwrap(), c / 2] {
+            let loss = loss_and_gradient_classes(&zt, &[k], c, Reduction::Sum, &mut out).unwrap();
+            let want_loss = truth.log_s.sub(Dd::diff(z[k], truth.max));
+            up(&mut worst.loss, ulps(loss, want_loss));
+            for (j, (&got, &y)) in out.iter().zip(&truth.y).enumerate() {
+                let want = if j == k { y.sub(Dd::new(1.0)) } else { y };
+                up(&mut worst.gradient_classes, ulps(got, want));
+            }
+        }
+        // Soft targets (label smoothing 0.1): y − t is ill-conditioned where
+        // y ≈ t, so its error is measured in ulps of max(y, t).
+        let t: Vec<T> = (0..c)
+            .map(|j| {
+                T::narrow(if j == c / 2 {
+                    0.9 + 0.1 / c as f64
+                } else {
+                    0.1 / c as f64
+                })
+            })
+            .collect();
+        if loss_and_gradient(&zt, &t, c, Reduction::Sum, &mut out).is_ok() {
+            for ((&got, &y), &t) in out.iter().zip(&truth.y).zip(&t) {
+                let want = y.sub(Dd::new(t.widen()));
+                let scale = y.to_f64().max(t.widen());
+                let e = (Dd::new(got.widen()).sub(want).to_f64() / (scale * eps)).abs();
+                up(&mut worst.gradient_targets, e);
+            }
+        }
+    }
+    worst
+}
+
+/// The bound the book states for every kernel, in ulps.
+const KERNEL_BOUND: f64 = 8.0;
+
+#[test]
+fn kernels_accurate_on_adversarial_rows() {
+    for (name, worst) in [
+        ("f32", measure::<f32>(-100.0)),
+        ("f64", measure::<f64>(-740.0)),
+    ] {
+        println!("{name}: {worst:?}");
+        for (what, e) in [
+            ("softmax", worst.softmax),
+            ("log_softmax", worst.log_softmax),
+            ("loss", worst.loss),
+            ("gradient (classes)", worst.gradient_classes),
+            ("gradient (targets)", worst.gradient_targets),
+        ] {
+            assert!(e <= KERNEL_BOUND, "{name} {what}: {e} ulp");
+        }
+    }
+}

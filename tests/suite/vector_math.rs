@@ -1,0 +1,241 @@
+//! The kernels' exponential and `ln(1 + x)` against references of higher
+//! precision: `f32` against the `f64` exponential, `f64` against the
+//! double-double reference. The default tests sample; the `#[ignore]`d ones
+//! (`cargo xtask kernel-accuracy`) run every `f32` and ten million `f64` inputs.
+
+use crate::double_double::{self as dd, Dd};
+use softmax_cross_entropy::vector_math::{exp, exp_into, ln_1p};
+
+/// The bounds stated in `vector_math::exp`'s documentation and the book, in
+/// ulps: `f32` measured 1.0103 over all 2^32 inputs (at x = −5.8778844),
+/// `f64` 1.000 over ten million.
+const EXP_F32_BOUND: f64 = 1.011;
+const EXP_BOUND: f64 = 1.0;
+/// The bound stated for `vector_math::ln_1p`, in ulps.
+const LN_1P_BOUND: f64 = 1.0;
+
+/// The worst error of the `f32` exponential (both the portable [`exp`] and
+/// the dispatched [`exp_into`]) over the bit patterns `bits`, and the
+/// catastrophic cases: 0 for a true value of at least half the smallest
+/// subnormal, `inf` for a true value below `f32::MAX`.
+fn f32_exp_errors(bits: impl Iterator<Item = u32>) -> (f64, f32, Vec<String>) {
+    let mut worst = (0.0, 0.0_f32);
+    let mut bad = Vec::new();
+    let mut x = Vec::with_capacity(1 << 16);
+    let mut out = vec![0.0_f32; 1 << 16];
+    let mut flush = |x: &mut Vec<f32>, worst: &mut (f64, f32), bad: &mut Vec<String>| {
+        exp_into(x, &mut out[..x.len()]).unwrap();
+        for (&x, &y) in x.iter().zip(&out) {
+            if x.is_nan() {
+                assert!(y.is_nan() && exp(x).is_nan());
+                continue;
+            }
+            let truth = f64::from(x).exp();
+            for got in [y, exp(x)] {
+                // Beyond f32::MAX (or below half the smallest subnormal) the
+                // correctly rounded result is inf (or 0).
+                let e = if got == truth as f32 {
+                    0.0
+                } else {
+                    dd::ulps_f32(got, truth)
+                };
+                if e > worst.0 {
+                    *worst = (e, x);
+                }
+                let zero = got == 0.0 && truth >= 2f64.powi(-150);
+                let inf = got.is_infinite() && truth < f64::from(f32::MAX);
+                if (zero || inf) && bad.len() < 10 {
+                    bad.push(format!("exp({x:e}) = {got:e}, true {truth:e}"));
+                }
+            }
+        }
+        x.clear();
+    };
+    for b in bits {
+        x.push(f32::from_bits(b));
+        if x.len() == 1 << 16 {
+            flush(&mut x, &mut worst, &mut bad);
+        }
+    }
+    flush(&mut x, &mut worst, &mut bad);
+    (worst.0, worst.1, bad)
+}
+
+#[test]
+fn exp_f32_sampled_within_bound() {
+    // Every 16411th bit pattern (about 260,000 inputs): all signs, binades
+    // and both saturations.
+    let (worst, at, bad) = f32_exp_errors((0..=u32::MAX).step_by(16411));
+    assert!(bad.is_empty(), "{bad:?}");
+    assert!(worst <= EXP_F32_BOUND, "{worst} ulp at {at:e}");
+    // The catastrophic edges by hand.
+    assert_eq!(exp(-103.0_f32), (-103.0_f64).exp() as f32); // a subnormal, not 0
+    assert!(exp(88.72_f32).is_finite() && exp(88.73_f32).is_infinite());
+    assert_eq!(
+        (exp(f32::NEG_INFINITY), exp(f32::INFINITY)),
+        (0.0, f32::INFINITY)
+    );
+}
+
+/// Every `f32`: `cargo xtask kernel-accuracy` (about a minute in release mode).
+#[test]
+#[ignore = "exhaustive: every f32 input; run with `cargo xtask kernel-accuracy`"]
+fn exp_f32_exhaustive() {
+    // Two threads, one per half of the bit patterns.
+    let halves = std::thread::scope(|s| {
+        let low = s.spawn(|| f32_exp_errors(0..=u32::MAX / 2));
+        let high = f32_exp_errors(u32::MAX / 2 + 1..=u32::MAX);
+        (low.join().unwrap(), high)
+    });
+    let (a, b) = halves;
+    let (worst, at) = if a.0 >= b.0 { (a.0, a.1) } else { (b.0, b.1) };
+    let bad: Vec<String> = a.2.into_iter().chain(b.2).collect();
+    println!(
+        "exp f32, all 2^32 inputs: max error {worst:.3} ulp at x = {at:e}; catastrophic: {bad:?}"
+    );
+    assert!(bad.is_empty(), "{bad:?}");
+    assert!(worst <= EXP_F32_BOUND, "{worst} ulp at {at:e}");
+}
+
+/// A small deterministic generator (SplitMix64), so that the sampled tests
+/// are reproducible without a dependency.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `[lo, hi)`.
+    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+}
+
+/// Random and adversarial `f64` arguments of `exp`: uniform over the whole
+/// range, log-uniform magnitudes down to 1e-300, the neighbours of the
+/// half-integer multiples of ln 2 (where the reduction changes k), and the
+/// underflow and overflow edges.
+fn f64_exp_inputs(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = SplitMix(seed);
+    (0..n)
+        .map(|i| match i % 5 {
+            0 => rng.uniform(-746.0, 710.0),
+            1 => -(10f64.powf(rng.uniform(-300.0, 2.8))),
+            2 => {
+                let k = (rng.uniform(-1075.0, 1024.0)).floor() + 0.5;
+                let x = k * std::f64::consts::LN_2;
+                f64::from_bits((x.to_bits() as i64 + (rng.next() % 9) as i64 - 4) as u64)
+            }
+            3 => rng.uniform(-745.2, -708.0),
+            _ => rng.uniform(-20.0, 0.0),
+        })
+        .collect()
+}
+
+fn f64_exp_worst(x: &[f64]) -> (f64, f64) {
+    let mut out = vec![0.0; x.len()];
+    exp_into(x, &mut out).unwrap();
+    let mut worst = (0.0, 0.0);
+    for (&x, &y) in x.iter().zip(&out) {
+        let truth = dd::exp(Dd::new(x));
+        for got in [y, exp(x)] {
+            let e = if got == truth.to_f64() && got.is_infinite() {
+                0.0
+            } else {
+                dd::ulps_f64(got, truth)
+            };
+            assert!(
+                !(got == 0.0 && truth.to_f64() != 0.0 || got.is_infinite() && truth.hi.is_finite()),
+                "exp({x:e}) = {got:e}, true {truth:?}"
+            );
+            if e > worst.0 {
+                worst = (e, x);
+            }
+        }
+    }
+    worst
+}
+
+#[test]
+fn exp_f64_sampled_within_bound() {
+    let (worst, at) = f64_exp_worst(&f64_exp_inputs(100_000, 1));
+    assert!(worst <= EXP_BOUND, "{worst} ulp at {at:e}");
+    assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+    assert!(exp(709.78_f64).is_finite() && exp(709.79_f64).is_infinite());
+    assert!(exp(-745.1_f64) > 0.0);
+}
+
+#[test]
+#[ignore = "ten million inputs; run with `cargo xtask kernel-accuracy`"]
+fn exp_f64_ten_million() {
+    let mut worst = (0.0, 0.0);
+    for seed in 0..100 {
+        let w = f64_exp_worst(&f64_exp_inputs(100_000, 1000 + seed));
+        if w.0 > worst.0 {
+            worst = w;
+        }
+    }
+    println!(
+        "exp f64, 10^7 random and adversarial inputs: max error {:.3} ulp at x = {:e}",
+        worst.0, worst.1
+    );
+    assert!(worst.0 <= EXP_BOUND);
+}
+
+/// Arguments of `ln_1p` as the kernels see them (R in [0, C − 1]): tiny,
+/// log-uniform up to 1e6, integers and their neighbours (ties of the max).
+fn ln_1p_inputs(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = SplitMix(seed);
+    (0..n)
+        .map(|i| match i % 4 {
+            0 => 10f64.powf(rng.uniform(-310.0, 6.0)),
+            1 => 10f64.powf(rng.uniform(-17.0, 1.0)),
+            2 => {
+                let k = (rng.uniform(0.0, 100_000.0)).floor();
+                f64::from_bits(k.to_bits() + rng.next() % 5).max(0.0)
+            }
+            _ => rng.uniform(0.0, 3.0),
+        })
+        .collect()
+}
+
+fn ln_1p_worst(x: &[f64]) -> (f64, f64) {
+    let mut worst = (0.0, 0.0);
+    for &x in x {
+        let e = dd::ulps_f64(ln_1p(x), dd::ln_1p(x));
+        if e > worst.0 {
+            worst = (e, x);
+        }
+    }
+    worst
+}
+
+#[test]
+fn ln_1p_sampled_within_bound() {
+    let (worst, at) = ln_1p_worst(&ln_1p_inputs(100_000, 2));
+    assert!(worst <= LN_1P_BOUND, "{worst} ulp at {at:e}");
+    assert_eq!(ln_1p(0.0), 0.0);
+    assert_eq!(ln_1p(5e-324), 5e-324);
+    assert_eq!(ln_1p(f64::INFINITY), f64::INFINITY); // outside the kernels' domain: std
+}
+
+#[test]
+#[ignore = "ten million inputs; run with `cargo xtask kernel-accuracy`"]
+fn ln_1p_ten_million() {
+    let mut worst = (0.0, 0.0);
+    for seed in 0..100 {
+        let w = ln_1p_worst(&ln_1p_inputs(100_000, 2000 + seed));
+        if w.0 > worst.0 {
+            worst = w;
+        }
+    }
+    println!(
+        "ln_1p f64, 10^7 inputs: max error {:.3} ulp at x = {:e}",
+        worst.0, worst.1
+    );
+    assert!(worst.0 <= LN_1P_BOUND);
+}
