@@ -546,7 +546,7 @@ fn factor(toks: &[Tok], k: usize) -> Result<(Expr, usize), String> {
             [Tok::Num(n, Face::Bold)] if n == "1" => Ok((Expr::Ones, k + 1)),
             _ => Ok((expr(inner)?, k + 1)),
         },
-        Tok::Func(f) => function(toks, k, f, None),
+        Tok::Func(f) => function(toks, k, f, None, None),
         Tok::Frac(num, den) => fraction(toks, k, num, den),
         Tok::Delim(open, DelimiterType::Open) => {
             let close = matching_close(toks, k).ok_or("an unclosed delimiter")?;
@@ -767,9 +767,15 @@ fn argument(toks: &[Tok]) -> Result<Expr, String> {
 }
 
 /// `\log`, `\exp`, `\max_d`, `\operatorname{diag}`, `\operatorname{fl}`.
-fn function(toks: &[Tok], k: usize, f: &str, sub: Option<&[Tok]>) -> Result<(Expr, usize), String> {
+fn function(
+    toks: &[Tok],
+    k: usize,
+    f: &str,
+    sub: Option<&[Tok]>,
+    sup: Option<&[Tok]>,
+) -> Result<(Expr, usize), String> {
     match f {
-        "max" if sub.is_none() => match toks.get(k + 1) {
+        "max" if sub.is_none() && sup.is_none() => match toks.get(k + 1) {
             Some(Tok::Delim('(', DelimiterType::Open)) => {
                 let close = matching_close(toks, k + 1).ok_or("an unclosed `(`")?;
                 let (args, bar) = arguments(&toks[k + 2..close])?;
@@ -782,23 +788,22 @@ fn function(toks: &[Tok], k: usize, f: &str, sub: Option<&[Tok]>) -> Result<(Exp
         },
         "max" => {
             let sub = sub.ok_or("`\\max` needs its index as a subscript")?;
-            let var = match sub {
-                [Tok::Sym(c, face)] => sym_name(*c, *face),
-                _ => return Err("`\\max_{…}` takes one index".into()),
-            };
+            let (var, from, except) = bounds(sub)?;
+            let to = sup.map(expr).transpose()?.map(Box::new);
             let (body, next) = rest(toks, k + 1, "`\\max`")?;
             Ok((
                 Expr::Big(Big {
                     op: BigOp::Max,
                     var,
-                    from: None,
-                    to: None,
-                    except: None,
+                    from,
+                    to,
+                    except,
                     body: Box::new(body),
                 }),
                 next,
             ))
         }
+        _ if sup.is_some() => Err(format!("`\\{f}` with a superscript")),
         _ if sub.is_some() => Err(format!("`\\{f}` with a subscript")),
         "log" | "exp" | "diag" | "fl" => {
             let (arg, next) = match toks.get(k + 1) {
@@ -865,6 +870,20 @@ fn fraction(toks: &[Tok], k: usize, num: &[Tok], den: &[Tok]) -> Result<(Expr, u
     ))
 }
 
+/// The index of a large operator, its lower bound or the value it leaves out.
+type Bounds = (String, Option<Box<Expr>>, Option<Box<Expr>>);
+
+/// The subscript of `\sum`, `\prod`, `\max`: `j`, `j = 1` or `j \neq i`.
+fn bounds(sub: &[Tok]) -> Result<Bounds, String> {
+    let c = chain(sub)?;
+    match (c.sides.as_slice(), c.rels.as_slice()) {
+        ([Expr::Var(v)], []) => Ok((v.clone(), None, None)),
+        ([Expr::Var(v), lo], [Rel::Eq]) => Ok((v.clone(), Some(Box::new(lo.clone())), None)),
+        ([Expr::Var(v), x], [Rel::Ne]) => Ok((v.clone(), None, Some(Box::new(x.clone())))),
+        _ => Err("a sum's subscript must be `j`, `j = 1` or `j \\neq i`".into()),
+    }
+}
+
 /// A scripted token: `x_i`, `e^{…}`, `\sum_{…}^{…}`, `\max_d`, `(…)_c`.
 fn script(
     toks: &[Tok],
@@ -881,13 +900,7 @@ fn script(
                 other => return Err(format!("unknown large operator `{other}`")),
             };
             let sub = sub.ok_or("`\\sum`/`\\prod` needs its index as a subscript")?;
-            let c = chain(sub)?;
-            let (var, from, except) = match (c.sides.as_slice(), c.rels.as_slice()) {
-                ([Expr::Var(v)], []) => (v.clone(), None, None),
-                ([Expr::Var(v), lo], [Rel::Eq]) => (v.clone(), Some(Box::new(lo.clone())), None),
-                ([Expr::Var(v), x], [Rel::Ne]) => (v.clone(), None, Some(Box::new(x.clone()))),
-                _ => return Err("a sum's subscript must be `j`, `j = 1` or `j \\neq i`".into()),
-            };
+            let (var, from, except) = bounds(sub)?;
             let to = sup.map(expr).transpose()?.map(Box::new);
             let (body, next) = rest(toks, k + 1, "a sum or product")?;
             Ok((
@@ -902,7 +915,7 @@ fn script(
                 next,
             ))
         }
-        Tok::Func(f) if sup.is_none() => function(toks, k, f, sub),
+        Tok::Func(f) => function(toks, k, f, sub, sup),
         Tok::Sym(c, face) => symbol(toks, k, sym_name(*c, *face), sub, sup),
         Tok::Group(inner) if matches!(inner.as_slice(), [Tok::Sym(_, _)]) => {
             let [Tok::Sym(c, face)] = inner.as_slice() else {

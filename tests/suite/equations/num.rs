@@ -55,14 +55,19 @@ impl Num {
         }
     }
 
-    /// Sum.
+    /// Sum. An infinite sum (`m_0 - m_1` with the empty max `m_0 = -∞`)
+    /// is exact: its bound is 0, so that `e^{-∞} = 0` stays exact too.
     pub fn add(self, o: Num) -> Num {
         let v = self.v + o.v;
         let d = self.d + o.d;
         Num {
             v,
             d,
-            ev: self.ev + o.ev + EPS * v.abs(),
+            ev: if v.is_infinite() {
+                0.0
+            } else {
+                self.ev + o.ev + EPS * v.abs()
+            },
             ed: self.ed + o.ed + EPS * d.abs(),
         }
     }
