@@ -150,6 +150,7 @@ fn uses(e: &Expr, bound: &mut Vec<String>, as_index: bool, out: &mut Uses) {
                 from,
                 to,
                 except,
+                cond,
                 body,
                 ..
             } = b;
@@ -160,6 +161,9 @@ fn uses(e: &Expr, bound: &mut Vec<String>, as_index: bool, out: &mut Uses) {
                 go(x, true, bound, out);
             }
             bound.push(var.clone());
+            for side in cond.iter().flat_map(|c| &c.sides) {
+                go(side, as_index, bound, out);
+            }
             go(body, as_index, bound, out);
             bound.pop();
         }
@@ -499,6 +503,9 @@ pub fn render(e: &Expr) -> String {
                 grammar::BigOp::Max => "max",
             };
             let lo = match (&b.from, &b.except) {
+                _ if b.cond.is_some() => {
+                    format!("{}: {}", b.var, render_chain(b.cond.as_deref().unwrap()))
+                }
                 (Some(f), _) => format!("{}={}", b.var, r(f)),
                 (_, Some(x)) => format!("{}≠{}", b.var, r(x)),
                 _ => b.var.clone(),

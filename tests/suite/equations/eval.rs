@@ -637,7 +637,46 @@ impl Env {
             Some(e) => Some(index_of(self.eval(e)?.scalar("an index")?, "an index")?),
             None => None,
         };
-        Ok((from..=to).filter(|k| Some(*k) != except).collect())
+        let ks: Vec<usize> = (from..=to).filter(|k| Some(*k) != except).collect();
+        let Some(cond) = &b.cond else {
+            return Ok(ks);
+        };
+        let mut out = Vec::new();
+        for k in ks {
+            let holds =
+                self.with_local(&b.var, Val::S(Num::exact(k as f64)), |env| env.holds(cond))?;
+            if holds {
+                out.push(k);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Does a set-builder condition (`z_d < m`, `z_d = m`) hold? Compared
+    /// exactly: the index sets of the book's conditions (`z_d = m` with `m`
+    /// one of the `z_d`) are decided by the values, not up to rounding.
+    fn holds(&mut self, cond: &super::grammar::Chain) -> R<bool> {
+        use super::grammar::Rel;
+        let mut vals = Vec::new();
+        for side in &cond.sides {
+            vals.push(
+                self.eval(side)?
+                    .scalar("a side of a set-builder condition")?
+                    .v,
+            );
+        }
+        Ok(cond.rels.iter().enumerate().all(|(k, rel)| {
+            let (a, b) = (vals[k], vals[k + 1]);
+            match rel {
+                Rel::Eq => a == b,
+                Rel::Ne => a != b,
+                Rel::Lt => a < b,
+                Rel::Gt => a > b,
+                Rel::Le => a <= b,
+                Rel::Ge => a >= b,
+                Rel::Approx | Rel::In => false,
+            }
+        }))
     }
 
     fn big(&mut self, b: &Big) -> R<Val> {
@@ -674,6 +713,19 @@ impl Env {
                     ed: 0.0,
                     ..n
                 }));
+            }
+            "log1p" => {
+                let [a] = args else {
+                    return Err("log1p takes one argument".into());
+                };
+                return Ok(self.eval(a)?.map(|n| n.ln_1p()));
+            }
+            "round" => {
+                let [a] = args else {
+                    return Err("round takes one argument".into());
+                };
+                // An integer, exact; flat, so its derivative is 0.
+                return Ok(self.eval(a)?.map(|n| super::num::Num::exact(n.v.round())));
             }
             "abs" => {
                 let [a] = args else {

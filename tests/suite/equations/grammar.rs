@@ -11,8 +11,9 @@
 //! construct this module does not know: nothing is guessed.
 //!
 //! Inside a term, juxtaposition is multiplication, except that a function
-//! symbol (`\varsigma`, `\sigma`, `\xi`, `P`, `\mathcal L`, `\log`, `\exp`,
-//! `\operatorname{diag}`, `\operatorname{fl}`) followed by parentheses is
+//! symbol (`\varsigma`, `\sigma`, `\xi`, `P`, `\mathcal L`, `\log`, `\ln`,
+//! `\exp`, `\operatorname{diag}`, `\operatorname{fl}`, `\operatorname{log1p}`,
+//! `\operatorname{round}`) followed by parentheses is
 //! applied to them. `\sum`, `\prod`, `\max_d`, `\log` without parentheses,
 //! the operators `\frac{\partial}{\partial z_j}`, `\frac{d}{ds}` and
 //! `\nabla_{\mathbf z}` take the rest of the term as their operand, as in
@@ -96,6 +97,8 @@ pub struct Big {
     pub to: Option<Box<Expr>>,
     /// `j \neq i`: the index value left out.
     pub except: Option<Box<Expr>>,
+    /// `d : z_d < m`: the set-builder condition the index must meet.
+    pub cond: Option<Box<Chain>>,
     /// The operand.
     pub body: Box<Expr>,
 }
@@ -350,6 +353,7 @@ fn partner(open: char) -> char {
         '(' => ')',
         '[' => ']',
         '⟨' => '⟩',
+        '{' => '}',
         other => other,
     }
 }
@@ -527,6 +531,32 @@ fn factor(toks: &[Tok], k: usize) -> Result<(Expr, usize), String> {
         Tok::Num(n, Face::Bold) if n == "1" => Ok((Expr::Ones, k + 1)),
         Tok::Num(n, _) => Ok((number(n)?, k + 1)),
         Tok::Sym('∞', _) => Ok((Expr::Infinity, k + 1)),
+        Tok::Sym('#', _) => {
+            // `\#\{d : z_d = m\}`: how many indices meet the condition, a
+            // sum of 1 over the set.
+            let (Some(Tok::Delim('{', DelimiterType::Open)), Some(close)) =
+                (toks.get(k + 1), matching_close(toks, k + 1))
+            else {
+                return Err("`\\#` must count a set `\\{d : …\\}`".into());
+            };
+            let (var, _, _, cond) = bounds(&toks[k + 2..close])?;
+            if cond.is_none() {
+                return Err("`\\#` must count a set `\\{d : …\\}`".into());
+            }
+            let one = Expr::Num(1.0, "1".into());
+            Ok((
+                Expr::Big(Big {
+                    op: BigOp::Sum,
+                    var,
+                    from: None,
+                    to: None,
+                    except: None,
+                    cond,
+                    body: Box::new(one),
+                }),
+                close + 1,
+            ))
+        }
         Tok::Sym('|', _) | Tok::Delim('|', _) => {
             // `|x|`: the absolute value, up to the next bar.
             let close = (k + 1..toks.len())
@@ -766,7 +796,8 @@ fn argument(toks: &[Tok]) -> Result<Expr, String> {
     }
 }
 
-/// `\log`, `\exp`, `\max_d`, `\operatorname{diag}`, `\operatorname{fl}`.
+/// `\log` and `\ln` (both natural), `\exp`, `\max_d`, `\operatorname{diag}`,
+/// `\operatorname{fl}`, `\operatorname{log1p}`, `\operatorname{round}`.
 fn function(
     toks: &[Tok],
     k: usize,
@@ -788,7 +819,7 @@ fn function(
         },
         "max" => {
             let sub = sub.ok_or("`\\max` needs its index as a subscript")?;
-            let (var, from, except) = bounds(sub)?;
+            let (var, from, except, cond) = bounds(sub)?;
             let to = sup.map(expr).transpose()?.map(Box::new);
             let (body, next) = rest(toks, k + 1, "`\\max`")?;
             Ok((
@@ -798,6 +829,7 @@ fn function(
                     from,
                     to,
                     except,
+                    cond,
                     body: Box::new(body),
                 }),
                 next,
@@ -805,7 +837,7 @@ fn function(
         }
         _ if sup.is_some() => Err(format!("`\\{f}` with a superscript")),
         _ if sub.is_some() => Err(format!("`\\{f}` with a subscript")),
-        "log" | "exp" | "diag" | "fl" => {
+        "log" | "ln" | "exp" | "diag" | "fl" | "log1p" | "round" => {
             let (arg, next) = match toks.get(k + 1) {
                 Some(Tok::Delim('(', DelimiterType::Open)) => {
                     let close = matching_close(toks, k + 1).ok_or("an unclosed `(`")?;
@@ -815,7 +847,7 @@ fn function(
                     }
                     (expr(&toks[k + 2..close])?, close + 1)
                 }
-                _ if f == "log" || f == "exp" => rest(toks, k + 1, f)?,
+                _ if matches!(f, "log" | "ln" | "exp") => rest(toks, k + 1, f)?,
                 _ => {
                     return Err(format!(
                         "`\\operatorname{{{f}}}` must be applied to parentheses"
@@ -823,7 +855,7 @@ fn function(
                 }
             };
             let e = match f {
-                "log" => Expr::Log(Box::new(arg)),
+                "log" | "ln" => Expr::Log(Box::new(arg)),
                 "exp" => Expr::Exp(Box::new(arg)),
                 other => Expr::Call(other.to_string(), vec![arg], None),
             };
@@ -870,17 +902,38 @@ fn fraction(toks: &[Tok], k: usize, num: &[Tok], den: &[Tok]) -> Result<(Expr, u
     ))
 }
 
-/// The index of a large operator, its lower bound or the value it leaves out.
-type Bounds = (String, Option<Box<Expr>>, Option<Box<Expr>>);
+/// The index of a large operator, its lower bound, the value it leaves out,
+/// and a set-builder condition.
+type Bounds = (
+    String,
+    Option<Box<Expr>>,
+    Option<Box<Expr>>,
+    Option<Box<Chain>>,
+);
 
-/// The subscript of `\sum`, `\prod`, `\max`: `j`, `j = 1` or `j \neq i`.
+/// The subscript of `\sum`, `\prod`, `\max`: `j`, `j = 1`, `j \neq i`, or
+/// the set builder `d : z_d < m` (the indices in `1..C` that meet the condition).
 fn bounds(sub: &[Tok]) -> Result<Bounds, String> {
+    if let Some(colon) = sub
+        .iter()
+        .position(|t| matches!(t, Tok::Rel(r) if r == ":"))
+    {
+        let var = match expr(&sub[..colon])? {
+            Expr::Var(v) => v,
+            _ => return Err("a set builder `d : …` binds one index".into()),
+        };
+        let cond = chain(&sub[colon + 1..])?;
+        if cond.rels.is_empty() {
+            return Err("a set builder `d : …` needs a relation after the colon".into());
+        }
+        return Ok((var, None, None, Some(Box::new(cond))));
+    }
     let c = chain(sub)?;
     match (c.sides.as_slice(), c.rels.as_slice()) {
-        ([Expr::Var(v)], []) => Ok((v.clone(), None, None)),
-        ([Expr::Var(v), lo], [Rel::Eq]) => Ok((v.clone(), Some(Box::new(lo.clone())), None)),
-        ([Expr::Var(v), x], [Rel::Ne]) => Ok((v.clone(), None, Some(Box::new(x.clone())))),
-        _ => Err("a sum's subscript must be `j`, `j = 1` or `j \\neq i`".into()),
+        ([Expr::Var(v)], []) => Ok((v.clone(), None, None, None)),
+        ([Expr::Var(v), lo], [Rel::Eq]) => Ok((v.clone(), Some(Box::new(lo.clone())), None, None)),
+        ([Expr::Var(v), x], [Rel::Ne]) => Ok((v.clone(), None, Some(Box::new(x.clone())), None)),
+        _ => Err("a sum's subscript must be `j`, `j = 1`, `j \\neq i` or `d : …`".into()),
     }
 }
 
@@ -900,7 +953,7 @@ fn script(
                 other => return Err(format!("unknown large operator `{other}`")),
             };
             let sub = sub.ok_or("`\\sum`/`\\prod` needs its index as a subscript")?;
-            let (var, from, except) = bounds(sub)?;
+            let (var, from, except, cond) = bounds(sub)?;
             let to = sup.map(expr).transpose()?.map(Box::new);
             let (body, next) = rest(toks, k + 1, "a sum or product")?;
             Ok((
@@ -910,6 +963,7 @@ fn script(
                     from,
                     to,
                     except,
+                    cond,
                     body: Box::new(body),
                 }),
                 next,

@@ -17,6 +17,14 @@ pub const LISTED: &[(&str, &str)] = &[
         "eq-likelihood-reduction",
         "argmaxes over θ of distributions of the data x, which the book does not model; the tests below it check the claim on examples",
     ),
+    (
+        "eq-exp-range-reduction",
+        "a recipe for the vector exp rather than a value: P is a minimax polynomial whose coefficients the text does not give, and ln 2_hi, ln 2_lo are floats the text describes in words; the exp tests below it measure the kernel in ulps against a higher-precision reference",
+    ),
+    (
+        "eq-log1p-normalizer",
+        "the correction c/u is the rounding error of 1 + x over u, at most 2^-53 relative: a float evaluation rounds 1 + x itself, so it could not fail on that term; in exact arithmetic the equation holds only to (c/u)^2/2 ≤ 2^-107, as ln(1 + c/u) ≈ c/u; the ln_1p tests below it measure the kernel in ulps against the oracle",
+    ),
 ];
 
 /// The reason an equation is not checked, if it is listed.

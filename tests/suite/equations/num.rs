@@ -131,6 +131,20 @@ impl Num {
         }
     }
 
+    /// `log1p(x) = ln(1 + x)`, without rounding `1 + x` (the derivative
+    /// is `1/(1 + x)`).
+    pub fn ln_1p(self) -> Num {
+        let v = self.v.ln_1p();
+        let a = (1.0 + self.v).abs();
+        let d = self.d / a;
+        Num {
+            v,
+            d,
+            ev: self.ev / a + EPS * v.abs(),
+            ed: (self.ed + d.abs() * self.ev) / a + EPS * d.abs(),
+        }
+    }
+
     /// The natural logarithm.
     pub fn ln(self) -> Num {
         let v = self.v.ln();
