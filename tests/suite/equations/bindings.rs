@@ -11,6 +11,7 @@
 //! |---|---|
 //! | `z ∈ R^C`, `x ∈ R`, `Z ∈ R^{n×C}` | draw random logits (uniform in [-5, 5]) |
 //! | `v ∈ R_+^C` | draw non-negative entries (uniform in [0, 3]) |
+//! | `z ∈ {-2..2}^C` | draw integer entries, so that ties (at the max too) are frequent |
 //! | `t ∈ Δ^C`, `T ∈ Δ^{n×C}` | draw a probability distribution (each row one) |
 //! | `z ∈ (709.8, 800)` | draw a number from an interval |
 //! | `k ∈ 1..C`, `k ∈ (1..C)^n`, `i ∈ 1..n` | draw a class index, one per sample, or a sample index |
@@ -38,6 +39,8 @@ pub enum Domain {
     Interval(f64, f64),
     /// A vector of `C` numbers in `[lo, hi]`.
     Vector(f64, f64),
+    /// A vector of `C` integers in `lo..=hi`: ties, at the max too, are frequent.
+    Integers(i64, i64),
     /// An `n × C` matrix of numbers in `[lo, hi]`.
     Matrix(f64, f64),
     /// A probability distribution over the `C` classes.
@@ -137,6 +140,16 @@ fn domain(s: &str) -> Result<Domain, String> {
             Domain::Argmax(s["argmax(".len()..s.len() - 1].to_string())
         }
         "(1..C)^n" => Domain::Classes,
+        _ if s.starts_with('{') && s.ends_with("}^C") => {
+            let bad = || format!("unknown domain `{s}`");
+            let (a, b) = s[1..s.len() - 3].split_once("..").ok_or_else(bad)?;
+            let p = |x: &str| x.parse::<i64>().map_err(|_| bad());
+            let (a, b) = (p(a)?, p(b)?);
+            if a > b {
+                return Err(bad());
+            }
+            Domain::Integers(a, b)
+        }
         _ => {
             let inner = s
                 .strip_prefix('(')
@@ -383,6 +396,15 @@ impl Binding {
                 Domain::Interval(a, b) => Val::S(Num::exact(rng.uniform(*a, *b))),
                 Domain::Vector(a, b) => Val::V(
                     (0..c).map(|_| Num::exact(rng.uniform(*a, *b))).collect(),
+                    false,
+                ),
+                Domain::Integers(a, b) => Val::V(
+                    (0..c)
+                        .map(|_| {
+                            let k = rng.int(0, (b - a) as usize) as i64;
+                            Num::exact((a + k) as f64)
+                        })
+                        .collect(),
                     false,
                 ),
                 Domain::Matrix(a, b) => Val::M(
