@@ -19,7 +19,7 @@ pub const LISTED: &[(&str, &str)] = &[
     ),
     (
         "eq-exp-range-reduction",
-        "a recipe for the vector exp rather than a value: P is a minimax polynomial whose coefficients the text does not give, and ln 2_hi, ln 2_lo are floats the text describes in words; the exp tests below it measure the kernel in ulps against a higher-precision reference",
+        "its clause e^r ≈ 1 + r + r² P(r) names a minimax polynomial P whose coefficients the text does not give, and ln 2_hi, ln 2_lo are floats the text describes only in words, so the LaTeX does not fix the values to compare; the exp tests below it measure the kernel in ulps against a higher-precision reference",
     ),
     (
         "eq-log1p-normalizer",
