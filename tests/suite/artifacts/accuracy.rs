@@ -12,6 +12,7 @@
 //!   former stable form and the library's form.
 
 use super::check_or_bless;
+use super::figures::{WIDTH, font, px, shrink};
 use crate::accuracy::batch::batch_case;
 use crate::accuracy::generators::{Category, case, log_uniform_count, target};
 use crate::accuracy::measure::{Stat, Tally, ULP_BOUND, absolute_bound, logits_case};
@@ -232,68 +233,67 @@ fn figure() -> Result<String, Box<dyn std::error::Error>> {
     let [naive, former, library] = curves();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 440)).into_drawing_area();
+        // The book's figure style (artifacts::figures): drawn at twice the
+        // nominal 480 px width, with text that stays 10 px high on a phone.
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(400))).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "Error of −log ς([0, −d])₀ = log(1 + e^−d) in f64",
-                ("sans-serif", 20),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
+            .caption("Error of log(1 + e^−d) in f64", font(18))
+            .margin(px(8))
+            .x_label_area_size(px(44))
+            .y_label_area_size(px(58))
             .build_cartesian_2d(0.0..60.0, (1e-2..1e18).log_scale())?;
         chart
             .configure_mesh()
             .max_light_lines(0)
             .bold_line_style(BLACK.mix(0.12))
             .x_labels(7)
-            .y_labels(11)
+            .y_labels(6)
             .y_label_formatter(&|v: &f64| format!("1e{}", v.log10().round()))
             .x_desc("d")
-            .y_desc("error (ulp of the truth)")
-            .label_style(("sans-serif", 13))
+            .y_desc("error (ulp)")
+            .axis_desc_style(font(16))
+            .label_style(font(14))
             .draw()?;
         let bound = RGBColor(0x55, 0x55, 0x55);
         chart.draw_series(LineSeries::new(
             [(0.0, ULP_BOUND), (60.0, ULP_BOUND)],
-            bound.stroke_width(1),
+            bound.stroke_width(px(1)),
         ))?;
         let styles = [
             (
                 naive,
                 RGBColor(0xFF, 0x7F, 0x0E),
-                "the source's naive form: −log(e^0 / (e^0 + e^−d))",
+                "naive: −log(e⁰ / (e⁰ + e^−d))",
             ),
             (
                 former,
                 RGBColor(0xC0, 0x1C, 0x28),
-                "the former stable form: ln(fl(1 + e^−d))",
+                "former: log(fl(1 + e^−d))",
             ),
-            (
-                library,
-                RGBColor(0x1F, 0x77, 0xB4),
-                "cross_entropy_from_logits_class: log1p(R), R = e^−d",
-            ),
+            (library, RGBColor(0x1F, 0x77, 0xB4), "now: log1p(e^−d)"),
         ];
         for (points, color, label) in styles {
             chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))?
+                .draw_series(LineSeries::new(points, color.stroke_width(px(1))))?
                 .label(label)
                 .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    PathElement::new(
+                        vec![(x, y), (x + px(16) as i32, y)],
+                        color.stroke_width(px(1)),
+                    )
                 });
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(("sans-serif", 13))
+            .position(SeriesLabelPosition::MiddleRight)
+            .label_font(font(14))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.3))
             .draw()?;
         root.present()?;
     }
-    Ok(svg)
+    Ok(shrink(svg))
 }
 
 #[test]

@@ -50,7 +50,7 @@ const ORANGE: RGBColor = RGBColor(0xFF, 0x7F, 0x0E);
 const DARK_RED: RGBColor = RGBColor(0xC0, 0x1C, 0x28);
 
 /// The nominal (largest displayed) width of every figure, in CSS px.
-const WIDTH: u32 = 480;
+pub(super) const WIDTH: u32 = 480;
 
 /// The smallest text of a figure, in nominal px: shown 350 px wide (a
 /// phone's column), a `WIDTH`-wide figure is scaled by 350/480, and
@@ -67,13 +67,13 @@ const RUNNING_T: [f64; 3] = [1.0, 0.0, 0.0];
 const SCALE: u32 = 2;
 
 /// A length of the nominal figure, in drawing pixels.
-const fn px(v: u32) -> u32 {
+pub(super) const fn px(v: u32) -> u32 {
     v * SCALE
 }
 
 /// Set the displayed size of a drawn SVG to its nominal size; the `viewBox`
 /// keeps the drawing coordinates, so the browser scales the drawing down.
-fn shrink(svg: String) -> String {
+pub(super) fn shrink(svg: String) -> String {
     let header_end = svg.find('>').expect("an <svg> header");
     let header = &svg[..header_end];
     let size = |name: &str| -> u32 {
@@ -123,7 +123,7 @@ fn level(p: f64) -> usize {
 /// plotters' SVG backend writes `font-size` = size / 1.24 (its em box) and
 /// drops the fraction of the size, so this asks for the next whole size
 /// above `nominal` × `SCALE` × 1.24.
-fn font(nominal: u32) -> (&'static str, f64) {
+pub(super) fn font(nominal: u32) -> (&'static str, f64) {
     assert!(
         nominal >= MIN_TEXT,
         "text of {nominal} px is too small on a phone"
