@@ -22,10 +22,12 @@ const SWEEP_CLASSES: [usize; 6] = [10, 32, 100, 320, 1000, 3200];
 type Key = (String, String, String, usize, usize);
 
 pub fn run(root: &Path, args: &[String]) -> Result {
+    let dir = root.join("book/benchmarks");
     let peers = match args {
         [] => false,
         [flag] if flag == "--peers" => true,
-        [other, ..] => fail!("`bench` takes only --peers, not `{other}`"),
+        [flag] if flag == "--replot" => return replot(&dir),
+        [other, ..] => fail!("`bench` takes only --peers or --replot, not `{other}`"),
     };
     let pin = taskset();
     let mut results = BTreeMap::new();
@@ -34,19 +36,66 @@ pub fn run(root: &Path, args: &[String]) -> Result {
     if peers {
         versions = python_peers(root, pin.as_deref(), &mut results)?;
     }
-    let dir = root.join("book/benchmarks");
     std::fs::create_dir_all(&dir)
         .map_err(|e| crate::Failure(format!("cannot create {}: {e}", dir.display())))?;
     let header = header(pin.is_some(), &versions);
+    write(&dir.join(DATA), &save(&results, &header))?;
     write(&dir.join("kernels.md"), &table(&results, &header))?;
     write(&dir.join("kernels.svg"), &plot(&results, &header))?;
     let chapter = root.join("book/fast-kernel.md");
     let text = read(&chapter)?;
     write(&chapter, &splice(&text, &table(&results, &header))?)?;
     eprintln!(
-        "wrote book/benchmarks/kernels.md, book/benchmarks/kernels.svg and the table of book/fast-kernel.md"
+        "wrote book/benchmarks/{DATA}, kernels.md, kernels.svg and the table of book/fast-kernel.md"
     );
     Ok(())
+}
+
+/// The measurements of the last run, next to the table and plot drawn from
+/// them, so that the plot can be redrawn without measuring again.
+const DATA: &str = "kernels.tsv";
+
+/// `--replot`: the plot redrawn from the saved measurements, nothing run.
+fn replot(dir: &Path) -> Result {
+    let (results, header) = load(&read(&dir.join(DATA))?)?;
+    write(&dir.join("kernels.svg"), &plot(&results, &header))?;
+    eprintln!("wrote book/benchmarks/kernels.svg from book/benchmarks/{DATA}");
+    Ok(())
+}
+
+/// The measurements as tab-separated lines under a `# header` line.
+fn save(results: &BTreeMap<Key, f64>, header: &str) -> String {
+    let mut out = format!("# {header}\n# group\ttool\ttype\trows\tclasses\tns_per_element\n");
+    for ((group, tool, ty, rows, classes), ns) in results {
+        let _ = writeln!(out, "{group}\t{tool}\t{ty}\t{rows}\t{classes}\t{ns}");
+    }
+    out
+}
+
+/// The inverse of [`save`].
+fn load(text: &str) -> Result<(BTreeMap<Key, f64>, String)> {
+    let mut lines = text.lines();
+    let Some(header) = lines.next().and_then(|l| l.strip_prefix("# ")) else {
+        fail!("book/benchmarks/{DATA}: no `# header` line");
+    };
+    let mut results = BTreeMap::new();
+    for line in lines.filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let parsed = match f.as_slice() {
+            [g, t, ty, r, c, ns] => r
+                .parse()
+                .ok()
+                .zip(c.parse().ok())
+                .zip(ns.parse().ok())
+                .map(|((r, c), ns)| ((g.to_string(), t.to_string(), ty.to_string(), r, c), ns)),
+            _ => None,
+        };
+        let Some((key, ns)) = parsed else {
+            fail!("book/benchmarks/{DATA}: cannot read the line `{line}`");
+        };
+        results.insert(key, ns);
+    }
+    Ok((results, header.to_string()))
 }
 
 const BEGIN: &str = "<!-- BEGIN TABLE: cargo xtask bench -->";
@@ -360,35 +409,55 @@ fn table(results: &BTreeMap<Key, f64>, header: &str) -> String {
 }
 
 /// The SVG plot: ns per element against C (log scale), `f32`, one panel per
-/// group, one line per tool.
+/// group (stacked), one line per tool. Like the book's other figures it is
+/// 480 px wide at most and its smallest text is 14 px, so that it is still
+/// 10 px high in a phone's 350 px column.
 fn plot(results: &BTreeMap<Key, f64>, header: &str) -> String {
-    let (w, h) = (900.0, 420.0);
-    let panel_w = 380.0;
-    let (top, bottom) = (60.0, 350.0);
+    const W: f64 = 480.0;
+    const FONT: f64 = 14.0;
+    let (left, panel_w, panel_h) = (64.0, 396.0, 200.0);
     let tools = [
         ("kernel", "f32", "#d62728", "kernel (this crate)"),
         ("reference", "f32", "#7f7f7f", "reference functions"),
         ("numpy", "float32", "#1f77b4", "NumPy stable"),
         ("jax", "float32", "#2ca02c", "jax.jit"),
     ];
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" \
-         font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>\n\
-         <text x=\"{}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">ns per element against the number of classes C (f32, about 2^20 entries per batch)</text>\n\
-         <text x=\"{}\" y=\"38\" text-anchor=\"middle\" font-size=\"8\">{}</text>\n",
-        w / 2.0,
-        w / 2.0,
-        escape(header)
-    );
+    // The caption, wrapped to the width (about 0.55 em per character).
+    let mut caption: Vec<String> = vec![String::new()];
+    for word in escape(header).split(' ') {
+        let last = caption.last_mut().expect("one line");
+        if !last.is_empty()
+            && (last.chars().count() + 1 + word.chars().count()) as f64 * FONT * 0.55 > W - 16.0
+        {
+            caption.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    let title_lines = [
+        "ns per element against the number of classes C",
+        "(f32, about 2^20 entries per batch)",
+    ];
+    let mut y0 = 22.0;
+    let mut body = String::new();
+    for line in title_lines {
+        let _ = writeln!(
+            body,
+            "<text font-size=\"16\" x=\"{}\" y=\"{y0}\" text-anchor=\"middle\">{line}</text>",
+            W / 2.0
+        );
+        y0 += 20.0;
+    }
     let (c_min, c_max) = (10f64.log10(), 3200f64.log10());
-    for (p, (group, title)) in [
+    for (group, title) in [
         ("softmax", "softmax"),
         ("loss_and_gradient", "loss + gradient (mean)"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let left = 60.0 + p as f64 * (panel_w + 70.0);
+    ] {
+        let top = y0 + 24.0;
+        let bottom = top + panel_h;
         let series: Vec<Vec<(f64, f64)>> = tools
             .iter()
             .map(|(tool, ty, _, _)| {
@@ -400,52 +469,53 @@ fn plot(results: &BTreeMap<Key, f64>, header: &str) -> String {
                     .collect()
             })
             .collect();
-        let y_max = series
-            .iter()
-            .flatten()
-            .map(|&(_, v)| v)
-            .fold(1.0_f64, f64::max);
-        let y_max = nice(y_max);
+        let y_max = nice(
+            series
+                .iter()
+                .flatten()
+                .map(|&(_, v)| v)
+                .fold(1.0_f64, f64::max),
+        );
         let x = |c: f64| left + (c.log10() - c_min) / (c_max - c_min) * panel_w;
         let y = |v: f64| bottom - v / y_max * (bottom - top);
         let _ = writeln!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\">{title}</text>\n\
+            body,
+            "<text font-size=\"15\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{title}</text>\n\
              <line x1=\"{left}\" y1=\"{bottom}\" x2=\"{}\" y2=\"{bottom}\" stroke=\"black\"/>\n\
              <line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"black\"/>",
             left + panel_w / 2.0,
-            top - 6.0,
+            top - 8.0,
             left + panel_w
         );
         for &c in &SWEEP_CLASSES {
             let _ = writeln!(
-                svg,
+                body,
                 "<line x1=\"{0:.1}\" y1=\"{bottom}\" x2=\"{0:.1}\" y2=\"{1}\" stroke=\"black\"/><text x=\"{0:.1}\" y=\"{2}\" text-anchor=\"middle\">{c}</text>",
                 x(c as f64),
                 bottom + 4.0,
-                bottom + 17.0
+                bottom + 19.0
             );
         }
         for i in 0..=4 {
             let v = y_max * i as f64 / 4.0;
             let _ = writeln!(
-                svg,
+                body,
                 "<line x1=\"{}\" y1=\"{1:.1}\" x2=\"{left}\" y2=\"{1:.1}\" stroke=\"black\"/><line x1=\"{left}\" y1=\"{1:.1}\" x2=\"{2}\" y2=\"{1:.1}\" stroke=\"#ddd\"/><text x=\"{3}\" y=\"{4:.1}\" text-anchor=\"end\">{v}</text>",
                 left - 4.0,
                 y(v),
                 left + panel_w,
                 left - 6.0,
-                y(v) + 4.0
+                y(v) + 5.0
             );
         }
         let _ = writeln!(
-            svg,
+            body,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">C</text><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" transform=\"rotate(-90 {} {})\">ns per element</text>",
             left + panel_w / 2.0,
-            bottom + 32.0,
-            left - 40.0,
+            bottom + 36.0,
+            left - 44.0,
             (top + bottom) / 2.0,
-            left - 40.0,
+            left - 44.0,
             (top + bottom) / 2.0
         );
         for (points, (_, _, colour, _)) in series.iter().zip(&tools) {
@@ -457,33 +527,50 @@ fn plot(results: &BTreeMap<Key, f64>, header: &str) -> String {
                 .map(|&(c, v)| format!("{:.1},{:.1}", x(c), y(v)))
                 .collect();
             let _ = writeln!(
-                svg,
+                body,
                 "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
                 path.join(" ")
             );
             for &(c, v) in points {
                 let _ = writeln!(
-                    svg,
+                    body,
                     "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>",
                     x(c),
                     y(v)
                 );
             }
         }
+        y0 = bottom + 44.0;
     }
+    // The legend: two columns of two.
     for (i, (_, _, colour, label)) in tools.iter().enumerate() {
-        let lx = 120.0 + i as f64 * 190.0;
+        let lx = 20.0 + (i % 2) as f64 * 230.0;
+        let ly = y0 + 10.0 + (i / 2) as f64 * 22.0;
         let _ = writeln!(
-            svg,
+            body,
             "<line x1=\"{lx}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"{colour}\" stroke-width=\"3\"/><text x=\"{2}\" y=\"{3}\">{label}</text>",
-            h - 22.0,
+            ly - 5.0,
             lx + 24.0,
             lx + 30.0,
-            h - 18.0
+            ly
         );
     }
-    svg.push_str("</svg>\n");
-    svg
+    y0 += 10.0 + 2.0 * 22.0 + 6.0;
+    for line in &caption {
+        let _ = writeln!(
+            body,
+            "<text x=\"{}\" y=\"{y0}\" text-anchor=\"middle\">{line}</text>",
+            W / 2.0
+        );
+        y0 += 18.0;
+    }
+    let h = y0;
+    // Every text names its size, so that the browser check measures it.
+    let body = body.replace("<text x=", &format!("<text font-size=\"{FONT}\" x="));
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {h}\" width=\"{W}\" height=\"{h}\" \
+         font-family=\"sans-serif\" font-size=\"{FONT}\">\n<rect width=\"{W}\" height=\"{h}\" fill=\"white\"/>\n{body}</svg>\n"
+    )
 }
 
 /// The smallest of 1, 2, 2.5, 5 times a power of ten at least `x`.
@@ -572,5 +659,57 @@ mod tests {
             Some(format!("a\n{BEGIN}\n\nnew\n{END}\nb\n").as_str())
         );
         assert!(splice("no markers", "x").is_err());
+    }
+
+    /// The saved measurements read back as written, and the plot drawn from
+    /// them legible on a phone: its smallest text at least 10 px high when
+    /// shown 350 px wide, as the browser check requires of every figure.
+    #[test]
+    fn saved_measurements_replot_legibly() {
+        let mut results = BTreeMap::new();
+        for (k, &c) in SWEEP_CLASSES.iter().enumerate() {
+            let key = |tool: &str, ty: &str| {
+                (
+                    "softmax".to_string(),
+                    tool.to_string(),
+                    ty.to_string(),
+                    (1 << 20) / c,
+                    c,
+                )
+            };
+            results.insert(key("kernel", "f32"), 1.5 + k as f64);
+            results.insert(key("jax", "float32"), 0.25 * k as f64);
+        }
+        let header = "Measured today on a machine, pinned";
+        let Ok((back, back_header)) = load(&save(&results, header)) else {
+            panic!("the saved measurements cannot be read back");
+        };
+        assert_eq!((back, back_header.as_str()), (results.clone(), header));
+        assert!(load("no header\n").is_err());
+        assert!(load("# h\nsoftmax\tkernel\tf32\tx\t10\t1.0\n").is_err());
+        let svg = plot(&results, header);
+        let width: f64 = svg
+            .split("viewBox=\"0 0 ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next()?.parse().ok())
+            .expect("a viewBox");
+        let texts = svg.matches("<text ").count();
+        let sizes: Vec<f64> = svg
+            .split("<text ")
+            .skip(1)
+            .filter_map(|t| {
+                t.split("font-size=\"")
+                    .nth(1)?
+                    .split('"')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        assert_eq!(sizes.len(), texts, "every text names its size");
+        let smallest = sizes.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(smallest * 350.0 / width >= 10.0, "{smallest} in {width}");
+        assert!(svg.contains("Measured today"), "the caption is kept");
+        assert_eq!(svg.matches("<circle").count(), 12);
     }
 }

@@ -67,12 +67,15 @@ Commands:
                        proved-equivalent ones in
                        tests/suite/equations/equivalent-mutants.txt; prints
                        the counts (a few seconds)
-  bench [--peers]      the kernel benchmarks (criterion, `benches/`) pinned to
+  bench [--peers | --replot]
+                       the kernel benchmarks (criterion, `benches/`) pinned to
                        core 0 with `taskset -c 0`; writes the table
                        book/benchmarks/kernels.md and the plot
                        book/benchmarks/kernels.svg (--peers: also NumPy, SciPy
                        and jax.jit, from a virtual environment it sets up in
-                       target/peers-venv; needs python3 and PyPI)
+                       target/peers-venv; needs python3 and PyPI); saves the
+                       measurements in book/benchmarks/kernels.tsv. --replot:
+                       only redraws the plot from that file, measuring nothing
   kernel-accuracy      the opt-in accuracy runs of the kernels' exp and ln_1p:
                        every f32 input, ten million f64 inputs (release mode)
   ci                   the whole CI sequence (what .ci/run runs)
