@@ -24,7 +24,7 @@ use softmax_cross_entropy::cross_entropy::{cross_entropy_class, cross_entropy_fr
 use softmax_cross_entropy::softmax::softmax_naive;
 
 /// Cases per category and type in the table's fixed-seed run.
-pub const TABLE_CASES: u32 = 32;
+pub const TABLE_CASES: u32 = 16;
 
 const CHAPTER: &str = "book/accuracy.md";
 const BEGIN: &str = "<!-- accuracy-table:begin -->";
