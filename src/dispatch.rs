@@ -1,14 +1,17 @@
 //! The run-time choice of instruction set for the kernels' loops, with no
 //! `unsafe` in this crate.
 //!
-//! A kernel is written once, as plain loops generic over [`MulAdd`]. On
+//! A kernel is written once, generic over [`MulAdd`] and over `pulp`'s
+//! instruction set `S`: plain loops, which the compiler vectorizes, and
+//! explicit vector loops over `S`'s registers ([`crate::vector_lanes`]). On
 //! x86-64, `pulp` checks once per call whether the processor has AVX2 and FMA
 //! (x86-64-v3); if so, it runs the kernel inside a function compiled for
-//! those features, where the compiler vectorizes the loops 8 `f32` (4 `f64`)
-//! lanes wide and the polynomials use fused multiply–adds. Otherwise the same
-//! loops run as compiled for the baseline (SSE2, 4 or 2 lanes), with separate
-//! products and sums. The `unsafe` of calling a function compiled for
-//! features the baseline lacks stays inside `pulp`, behind its check.
+//! those features, with `S` its 256-bit registers (8 `f32`, 4 `f64`) and the
+//! polynomials in fused multiply–adds. Otherwise the same kernel runs as
+//! compiled for the baseline: the plain loops vectorized for SSE2, the
+//! explicit ones one value at a time (`pulp::Scalar`), products and sums
+//! separate. The `unsafe` of calling a function compiled for features the
+//! baseline lacks stays inside `pulp`, behind its check.
 
 use crate::vector_math::{Fused, MulAdd, Separate};
 
@@ -18,8 +21,8 @@ use crate::vector_math::{Fused, MulAdd, Separate};
 pub(crate) trait Kernel {
     /// What the kernel returns.
     type Output;
-    /// Run the kernel with `A` as its multiply–add.
-    fn run<A: MulAdd>(self) -> Self::Output;
+    /// Run the kernel with `A` as its multiply–add and `simd`'s registers.
+    fn run<A: MulAdd, S: pulp::Simd>(self, simd: S) -> Self::Output;
 }
 
 /// Run a kernel with the best instruction set of this processor.
@@ -30,16 +33,16 @@ pub(crate) fn run<K: Kernel>(kernel: K) -> K::Output {
         if let pulp::Arch::V3(simd) = pulp::Arch::new() {
             return pulp::Simd::vectorize(simd, WithFma(kernel));
         }
-        kernel.run::<Separate>()
+        kernel.run::<Separate, _>(pulp::Scalar)
     }
     #[cfg(target_arch = "aarch64")]
     {
         // FMA is part of the aarch64 baseline.
-        kernel.run::<Fused>()
+        kernel.run::<Fused, _>(pulp::Scalar)
     }
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
-        kernel.run::<Separate>()
+        kernel.run::<Separate, _>(pulp::Scalar)
     }
 }
 
@@ -48,7 +51,7 @@ pub(crate) fn run<K: Kernel>(kernel: K) -> K::Output {
 /// tests, to check that path on any machine.
 #[cfg(test)]
 pub(crate) fn run_portable<K: Kernel>(kernel: K) -> K::Output {
-    kernel.run::<Separate>()
+    kernel.run::<Separate, _>(pulp::Scalar)
 }
 
 /// A kernel as `pulp` sees it, run with fused multiply–adds.
@@ -59,7 +62,7 @@ impl<K: Kernel> pulp::WithSimd for WithFma<K> {
     type Output = K::Output;
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) -> K::Output {
-        self.0.run::<Fused>()
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> K::Output {
+        self.0.run::<Fused, S>(simd)
     }
 }

@@ -47,9 +47,11 @@ use crate::cross_entropy::{cross_entropy_from_logits, cross_entropy_from_logits_
 use crate::dispatch::Kernel;
 use crate::gradient::cross_entropy_gradient_from_logits_into;
 use crate::softmax::{log_softmax_into, softmax_into};
+use crate::vector_lanes::LaneFloat;
 use crate::vector_math::{MulAdd, VectorExp, ln_1p_f64};
 use crate::{Result, check};
 use num_traits::Float;
+use pulp::Simd;
 
 mod sealed {
     pub trait Sealed {}
@@ -60,7 +62,7 @@ mod sealed {
 /// The float types of the kernels, `f32` and `f64`: their vectorizable
 /// exponential, their conversions to and from the `f64` in which each row's
 /// normalizer is finished, and how a row's exponentials are summed.
-pub trait KernelFloat: VectorExp + Float + sealed::Sealed {
+pub trait KernelFloat: VectorExp + LaneFloat + Float + sealed::Sealed {
     /// The running sums, one per lane, of a row's exponentials.
     #[doc(hidden)]
     type Lanes: Default;
@@ -81,10 +83,6 @@ pub trait KernelFloat: VectorExp + Float + sealed::Sealed {
     /// Add $e_c$ to lane `j`, or count a tie if $z_c$ is the max (`top`).
     #[doc(hidden)]
     fn accumulate(lanes: &mut Self::Lanes, j: usize, top: bool, e: Self);
-    /// [`KernelFloat::accumulate`] for 8 entries at once, entry `j` into
-    /// lane `j`, written so that the compiler vectorizes it.
-    #[doc(hidden)]
-    fn accumulate_chunk(lanes: &mut Self::Lanes, z: &[Self], e: &[Self], m: Self);
     /// The lanes' total $R$.
     #[doc(hidden)]
     fn total(lanes: &Self::Lanes) -> f64;
@@ -92,10 +90,8 @@ pub trait KernelFloat: VectorExp + Float + sealed::Sealed {
 
 /// $R = \sum_{c:\, z_c \ne m} e_c + (\#\{c : z_c = m\} - 1)$ for one row:
 /// the normalizer $S = 1 + R$ without the max's own term, so that no small
-/// term is absorbed by it. `f32` sums in `f64`; `f64` with compensation
-/// (TwoSum). Rows of 64 entries or more are summed in 8 lanes (entry $c$ in
-/// lane $c \bmod 8$), shorter rows in 4 (the last $C \bmod 4$ entries in
-/// lane 0). NaN if any $e_c$ is NaN.
+/// term is absorbed by it. Compensated (TwoSum): the error is about one
+/// rounding of the result, for any row length. NaN if any $e_c$ is NaN.
 ///
 /// ```math
 /// R = \sum_{c:\, z_c < m} e_c + \bigl(\#\{c : z_c = m\} - 1\bigr)
@@ -107,36 +103,123 @@ pub trait KernelFloat: VectorExp + Float + sealed::Sealed {
 /// assert_eq!(sum_without_max(&[0.0_f64, -1.0, 0.0], &[1.0, 0.25, 1.0], 0.0), 1.25);
 /// ```
 // ANCHOR: sum_without_max
-#[inline(always)]
 pub fn sum_without_max<T: KernelFloat>(z: &[T], e: &[T], m: T) -> f64 {
-    let mut lanes = T::Lanes::default();
-    if z.len() < SHORT_ROW {
-        // Short rows: four lanes with fixed indices (so that they stay in
-        // registers), the remainder in lane 0.
-        let (zc, ec) = (z.chunks_exact(4), e.chunks_exact(4));
-        let (z_rest, e_rest) = (zc.remainder(), ec.remainder());
-        for (z, e) in zc.zip(ec) {
-            T::accumulate(&mut lanes, 0, z[0] == m, e[0]);
-            T::accumulate(&mut lanes, 1, z[1] == m, e[1]);
-            T::accumulate(&mut lanes, 2, z[2] == m, e[2]);
-            T::accumulate(&mut lanes, 3, z[3] == m, e[3]);
+    let n = z.len().min(e.len());
+    crate::dispatch::run(SumWithoutMax {
+        z: &z[..n],
+        e: &e[..n],
+        m,
+    })
+}
+
+/// Vectors per block of [`long_row_sum`]: each lane adds at most 64 terms
+/// before its sum and compensation are carried into `f64`.
+const SUM_BLOCK: usize = 128;
+
+/// [`sum_without_max`] of a long row, in vector registers: two accumulators
+/// of TwoSum lanes in the row's own type (a sum and its running error), a
+/// mask that leaves out the entries equal to the max and counts them, and
+/// every [`SUM_BLOCK`] vectors the lanes carried into a compensated `f64`
+/// total. In a lane, the compensated sum of $n$ terms is off by about
+/// $n^2\varepsilon^2$ of the sum (Ogita, Rump and Oishi's Sum2); the blocks
+/// keep $n \le 64$, so that stays far below one rounding whatever $C$.
+#[inline(always)]
+fn long_row_sum<T: KernelFloat, S: Simd>(simd: S, z: &[T], e: &[T], m: T) -> f64 {
+    let (z_vectors, z_rest) = T::as_vectors::<S>(z);
+    let (e_vectors, e_rest) = T::as_vectors::<S>(e);
+    let (zero, one, max) = (
+        T::vsplat(simd, T::zero()),
+        T::vsplat(simd, T::one()),
+        T::vsplat(simd, m),
+    );
+    let mut total = Compensated::default();
+    let (mut error, mut ties) = (0.0_f64, 0.0_f64);
+    // One step of a lane group: the masked entry, the tie count, TwoSum.
+    let step = |[sum, err, count]: [T::V<S>; 3], z: T::V<S>, e: T::V<S>| {
+        let top = T::vequal(simd, z, max);
+        let x = T::vselect(simd, top, zero, e);
+        let s = T::vadd(simd, sum, x);
+        let x_virtual = T::vsub(simd, s, sum);
+        let sum_virtual = T::vsub(simd, s, x_virtual);
+        let lost = T::vadd(
+            simd,
+            T::vsub(simd, sum, sum_virtual),
+            T::vsub(simd, x, x_virtual),
+        );
+        let count = T::vadd(simd, count, T::vselect(simd, top, one, zero));
+        [s, T::vadd(simd, err, lost), count]
+    };
+    for (z_block, e_block) in z_vectors.chunks(SUM_BLOCK).zip(e_vectors.chunks(SUM_BLOCK)) {
+        // Two independent groups, so that one's additions wait less on the other's.
+        let (mut a, mut b) = ([zero; 3], [zero; 3]);
+        let (z_pairs, e_pairs) = (z_block.chunks_exact(2), e_block.chunks_exact(2));
+        if let (Some(&z), Some(&e)) = (z_pairs.remainder().first(), e_pairs.remainder().first()) {
+            a = step(a, z, e);
         }
-        for (&z, &e) in z_rest.iter().zip(e_rest) {
-            T::accumulate(&mut lanes, 0, z == m, e);
+        for (z, e) in z_pairs.zip(e_pairs) {
+            a = step(a, z[0], e[0]);
+            b = step(b, z[1], e[1]);
         }
-        return T::total(&lanes);
+        for [sum, err, count] in [a, b] {
+            for &s in T::lanes::<S>(&sum) {
+                total.add(s.into());
+            }
+            error += T::lanes::<S>(&err).iter().map(|&x| x.into()).sum::<f64>();
+            ties += T::lanes::<S>(&count).iter().map(|&x| x.into()).sum::<f64>();
+        }
     }
-    let (zc, ec) = (z.chunks_exact(LANES), e.chunks_exact(LANES));
+    for (&z, &e) in z_rest.iter().zip(e_rest) {
+        if z == m {
+            ties += 1.0;
+        } else {
+            total.add(e.into());
+        }
+    }
+    total.add(error);
+    total.add(ties - 1.0);
+    total.value()
+}
+// ANCHOR_END: sum_without_max
+
+/// [`sum_without_max`] as a kernel of the dispatch.
+struct SumWithoutMax<'a, T> {
+    z: &'a [T],
+    e: &'a [T],
+    m: T,
+}
+
+impl<T: KernelFloat> Kernel for SumWithoutMax<'_, T> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn run<A: MulAdd, S: Simd>(self, simd: S) -> f64 {
+        row_sum(simd, self.z, self.e, self.m)
+    }
+}
+
+/// [`sum_without_max`] with `simd`'s registers: rows of [`SHORT_ROW`]
+/// entries or more in vectors ([`long_row_sum`]), shorter rows in four
+/// scalar lanes with fixed indices, so that they stay in registers (the
+/// last $C \bmod 4$ entries in lane 0); `f32` in `f64`, `f64` compensated.
+#[inline(always)]
+fn row_sum<T: KernelFloat, S: Simd>(simd: S, z: &[T], e: &[T], m: T) -> f64 {
+    if z.len() >= SHORT_ROW {
+        return long_row_sum(simd, z, e, m);
+    }
+    let mut lanes = T::Lanes::default();
+    let (zc, ec) = (z.chunks_exact(4), e.chunks_exact(4));
     let (z_rest, e_rest) = (zc.remainder(), ec.remainder());
     for (z, e) in zc.zip(ec) {
-        T::accumulate_chunk(&mut lanes, z, e, m);
+        T::accumulate(&mut lanes, 0, z[0] == m, e[0]);
+        T::accumulate(&mut lanes, 1, z[1] == m, e[1]);
+        T::accumulate(&mut lanes, 2, z[2] == m, e[2]);
+        T::accumulate(&mut lanes, 3, z[3] == m, e[3]);
     }
-    for (j, (&z, &e)) in z_rest.iter().zip(e_rest).enumerate() {
-        T::accumulate(&mut lanes, j, z == m, e);
+    for (&z, &e) in z_rest.iter().zip(e_rest) {
+        T::accumulate(&mut lanes, 0, z == m, e);
     }
     T::total(&lanes)
 }
-// ANCHOR_END: sum_without_max
 
 /// The lanes of the vector loops: 8 `f32` (one AVX2 register) or 8 `f64` (two).
 const LANES: usize = 8;
@@ -156,12 +239,6 @@ impl KernelFloat for f32 {
     fn accumulate(lanes: &mut Self::Lanes, j: usize, top: bool, e: f32) {
         lanes.0[j] += f64::from(if top { 0.0 } else { e });
         lanes.1[j] += if top { 1.0 } else { 0.0 };
-    }
-    #[inline(always)]
-    fn accumulate_chunk(lanes: &mut Self::Lanes, z: &[f32], e: &[f32], m: f32) {
-        for j in 0..LANES {
-            Self::accumulate(lanes, j, z[j] == m, e[j]);
-        }
     }
     #[inline(always)]
     fn total(lanes: &Self::Lanes) -> f64 {
@@ -187,12 +264,6 @@ impl KernelFloat for f64 {
         lanes.0[j] = s;
         lanes.1[j] += err;
         lanes.2[j] += if top { 1.0 } else { 0.0 };
-    }
-    #[inline(always)]
-    fn accumulate_chunk(lanes: &mut Self::Lanes, z: &[f64], e: &[f64], m: f64) {
-        for j in 0..LANES {
-            Self::accumulate(lanes, j, z[j] == m, e[j]);
-        }
     }
     #[inline(always)]
     fn total(lanes: &Self::Lanes) -> f64 {
@@ -242,58 +313,95 @@ impl Compensated {
     }
 }
 
-/// The largest entry of a row (NaN entries are skipped; `-inf` for a row of `-inf`).
+/// The largest and the smallest entry of a row, $(m, \min_c z_c)$; `-inf`
+/// for a row of `-inf`. For a row with a NaN, some of its entries: such a
+/// row goes to the reference functions whatever its max (its $R$ is NaN).
+/// Long rows in vector registers.
 #[inline(always)]
-fn row_max<T: KernelFloat>(z: &[T]) -> T {
+fn row_range<T: KernelFloat, S: Simd>(simd: S, z: &[T]) -> (T, T) {
     let larger = |a: T, b: T| if a > b { a } else { b };
+    let smaller = |a: T, b: T| if a < b { a } else { b };
     if z.len() < SHORT_ROW {
         // Short rows: two lanes in registers.
         let (mut a, mut b) = (T::neg_infinity(), T::neg_infinity());
+        let (mut c, mut d) = (T::infinity(), T::infinity());
         let pairs = z.chunks_exact(2);
         if let Some(&last) = pairs.remainder().first() {
-            a = last;
+            (a, c) = (last, last);
         }
         for p in pairs {
-            a = larger(p[0], a);
-            b = larger(p[1], b);
+            (a, b) = (larger(p[0], a), larger(p[1], b));
+            (c, d) = (smaller(p[0], c), smaller(p[1], d));
         }
-        return larger(a, b);
+        return (larger(a, b), smaller(c, d));
     }
-    let mut lanes = [T::neg_infinity(); LANES];
-    let chunks = z.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for j in 0..LANES {
-            lanes[j] = larger(c[j], lanes[j]);
-        }
+    let (vectors, rest) = T::as_vectors::<S>(z);
+    let (low, high) = (
+        T::vsplat(simd, T::neg_infinity()),
+        T::vsplat(simd, T::infinity()),
+    );
+    let ((mut a, mut b), (mut c, mut d)) = ((low, low), (high, high));
+    let pairs = vectors.chunks_exact(2);
+    let last = pairs.remainder().first().copied();
+    for p in pairs {
+        (a, b) = (T::vmax(simd, p[0], a), T::vmax(simd, p[1], b));
+        (c, d) = (T::vmin(simd, p[0], c), T::vmin(simd, p[1], d));
     }
-    for (j, &x) in rest.iter().enumerate() {
-        lanes[j] = larger(x, lanes[j]);
+    // The odd vector last, so that the row is read in order (the hardware
+    // prefetcher follows a row read from its start).
+    if let Some(last) = last {
+        (a, c) = (T::vmax(simd, last, a), T::vmin(simd, last, c));
     }
-    // A tree, not a chain: three dependent steps instead of seven.
-    let [a, b, c, d, e, f, g, h] = lanes;
-    larger(
-        larger(larger(a, b), larger(c, d)),
-        larger(larger(e, f), larger(g, h)),
+    let (top, bottom) = (T::vmax(simd, a, b), T::vmin(simd, c, d));
+    let top = T::lanes::<S>(&top).iter().chain(rest);
+    let bottom = T::lanes::<S>(&bottom).iter().chain(rest);
+    (
+        top.fold(T::neg_infinity(), |m, &x| larger(x, m)),
+        bottom.fold(T::infinity(), |m, &x| smaller(x, m)),
     )
 }
 
-/// $e^{z_c - m}$, with the rounding error of $z_c - m$ (TwoSum) carried
-/// into the exponential: the one expression of every kernel.
+/// Whether every $e^{z_c - m}$ of rows with this max and min is a normal
+/// number (or the row holds a NaN), so that the short exponential
+/// ([`VectorExp::exp_normal_with_tail`]) computes them: $\min_c z_c - m \ge$
+/// [`VectorExp::NORMAL_LOW`] (rounded down, as every $z_c - m$ is).
 #[inline(always)]
-fn exp_shifted<T: KernelFloat, A: MulAdd>(z: T, m: T) -> T {
-    let (d, tail) = two_sum(z, -m);
-    T::exp_with_tail::<A>(d, tail)
+fn all_normal<T: KernelFloat>(max: T, min: T) -> bool {
+    min - max >= T::NORMAL_LOW
 }
 
-/// One row: $e^{z_c - m}$ into `out` (one vector loop), then the row's $R$
-/// ([`sum_without_max`], while the row is in the L1 cache).
+/// $e^{z_c - m}$, with the rounding error of $z_c - m$ (TwoSum) carried
+/// into the exponential: the one expression of every kernel. `NORMAL`: the
+/// short exponential, for rows where [`all_normal`] holds.
 #[inline(always)]
-fn exp_row<T: KernelFloat, A: MulAdd>(z: &[T], m: T, out: &mut [T]) -> f64 {
-    for (o, &z) in out.iter_mut().zip(z) {
-        *o = exp_shifted::<T, A>(z, m);
+fn exp_shifted<T: KernelFloat, A: MulAdd, const NORMAL: bool>(z: T, m: T) -> T {
+    let (d, tail) = two_sum(z, -m);
+    if NORMAL {
+        T::exp_normal_with_tail::<A>(d, tail)
+    } else {
+        T::exp_with_tail::<A>(d, tail)
     }
-    sum_without_max(z, out, m)
+}
+
+/// One long row: $e^{z_c - m}$ into `out` (one vector loop), then the row's
+/// $R$ ([`long_row_sum`], while the row is in the L1 cache).
+#[inline(always)]
+fn exp_row<T: KernelFloat, A: MulAdd, S: Simd>(
+    simd: S,
+    z: &[T],
+    (m, min): (T, T),
+    out: &mut [T],
+) -> f64 {
+    if all_normal(m, min) {
+        for (o, &z) in out.iter_mut().zip(z) {
+            *o = exp_shifted::<T, A, true>(z, m);
+        }
+    } else {
+        for (o, &z) in out.iter_mut().zip(z) {
+            *o = exp_shifted::<T, A, false>(z, m);
+        }
+    }
+    long_row_sum(simd, z, out, m)
 }
 
 /// Rows shorter than this are done a block of rows at a time (the
@@ -350,7 +458,8 @@ fn rows_per_block(classes: usize) -> usize {
 /// which read the logits from `out` (copied block by block). Returns the
 /// compensated sum of the rows' losses.
 #[inline(always)]
-fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>>(
+fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
+    simd: S,
     z: Option<&[T]>,
     out: &mut [T],
     classes: usize,
@@ -376,23 +485,33 @@ fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>>(
         if classes >= SHORT_ROW {
             let outs = out_block.chunks_exact_mut(classes);
             for (((z_row, out_row), m), rest) in rows().zip(outs).zip(&mut maxima).zip(&mut rests) {
-                *m = row_max(z_row);
-                *rest = exp_row::<T, A>(z_row, *m, out_row);
+                let range = row_range(simd, z_row);
+                *m = range.0;
+                *rest = exp_row::<T, A, S>(simd, z_row, range, out_row);
             }
         } else {
+            let mut normal = true;
             for ((z_row, out_row), m) in rows()
                 .zip(out_block.chunks_exact_mut(classes))
                 .zip(&mut maxima)
             {
-                *m = row_max(z_row);
-                out_row.fill(*m);
+                let (max, min) = row_range(simd, z_row);
+                normal &= all_normal(max, min);
+                *m = max;
+                out_row.fill(max);
             }
-            for (o, &z) in out_block.iter_mut().zip(z_block) {
-                *o = exp_shifted::<T, A>(z, *o);
+            if normal {
+                for (o, &z) in out_block.iter_mut().zip(z_block) {
+                    *o = exp_shifted::<T, A, true>(z, *o);
+                }
+            } else {
+                for (o, &z) in out_block.iter_mut().zip(z_block) {
+                    *o = exp_shifted::<T, A, false>(z, *o);
+                }
             }
             let outs = out_block.chunks_exact(classes);
             for (((z_row, out_row), &m), rest) in rows().zip(outs).zip(&maxima).zip(&mut rests) {
-                *rest = sum_without_max(z_row, out_row, m);
+                *rest = row_sum(simd, z_row, out_row, m);
             }
         }
         // 1/S and log S of every row of the block, in one vector loop.
@@ -450,8 +569,8 @@ impl<T: KernelFloat, F: Finish<T>> Kernel for Rows<'_, T, F> {
     type Output = Result<f64>;
 
     #[inline(always)]
-    fn run<A: MulAdd>(mut self) -> Result<f64> {
-        run_rows::<T, A, F>(self.z, self.out, self.classes, &mut self.finish)
+    fn run<A: MulAdd, S: Simd>(mut self, simd: S) -> Result<f64> {
+        run_rows::<T, A, F, S>(simd, self.z, self.out, self.classes, &mut self.finish)
     }
 }
 
@@ -638,8 +757,11 @@ impl<T: KernelFloat> Finish<T> for ClassTargets<'_> {
     fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<f64> {
         let k = self.labels[index];
         let loss = cross_entropy_from_logits_class(z, k).map_err(check::in_sample(index))?;
-        softmax_into(z, out).map_err(check::in_sample(index))?;
-        out[k] = out[k] - T::one();
+        // The one-hot row, so that y_k − 1 is computed as accurately as the
+        // distribution route computes it (not 1 − 1 = 0 where y_k rounds to 1).
+        let mut t = vec![T::zero(); z.len()];
+        t[k] = T::one();
+        cross_entropy_gradient_from_logits_into(z, &t, out).map_err(check::in_sample(index))?;
         let w = T::narrow(self.weight);
         for g in out.iter_mut() {
             *g = *g * w;

@@ -53,6 +53,7 @@ pub mod logistic;
 pub mod online_normalizer;
 pub mod softmax;
 mod summation;
+mod vector_lanes;
 pub mod vector_math;
 pub mod verify;
 

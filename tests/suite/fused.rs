@@ -295,6 +295,28 @@ fn infinite_logits_give_the_reference_values() -> Result<()> {
     Ok(())
 }
 
+/// A `-inf` logit beside a label at the max with a tiny $R$: the gradient
+/// entry $y_k - 1 = -R/S$ is tiny but not 0. The kernels send such a row to
+/// the reference route (the TwoSum tail of $-\infty - m$ is NaN), which once
+/// computed $y_k - 1$ as a subtraction that gave 0; found by the oracle
+/// property with the `-inf` category.
+#[test]
+fn minus_infinity_logit_keeps_a_tiny_gradient() -> Result<()> {
+    let z = [
+        -179.598_584_191_384_8_f64,
+        -97.950_121_629_058_5,
+        f64::NEG_INFINITY,
+    ];
+    let mut g = [0.0; 3];
+    let loss = loss_and_gradient_classes(&z, &[1], 3, Reduction::Sum, &mut g)?;
+    // R = e^{z_0 − z_1} (the −inf entry adds 0); ξ = log1p(R) ≈ R, g_1 = −R/(1 + R).
+    let r = (z[0] - z[1]).exp();
+    approx::assert_relative_eq!(loss, r, epsilon = 0.0, max_relative = 4.0 * f64::EPSILON);
+    approx::assert_relative_eq!(g[1], -r, epsilon = 0.0, max_relative = 4.0 * f64::EPSILON);
+    assert_eq!(g[2], 0.0);
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Accuracy against the double-double truth
 
