@@ -237,8 +237,11 @@ impl KernelFloat for f32 {
     }
     #[inline(always)]
     fn accumulate(lanes: &mut Self::Lanes, j: usize, top: bool, e: f32) {
-        lanes.0[j] += f64::from(if top { 0.0 } else { e });
-        lanes.1[j] += if top { 1.0 } else { 0.0 };
+        // Arithmetic, not a branch: the max's position in a row is random,
+        // and a mispredicted branch per row costs more than a short row.
+        let keep = f32::from(u8::from(!top));
+        lanes.0[j] += f64::from(e * keep);
+        lanes.1[j] += 1.0 - keep;
     }
     #[inline(always)]
     fn total(lanes: &Self::Lanes) -> f64 {
@@ -260,10 +263,12 @@ impl KernelFloat for f64 {
     }
     #[inline(always)]
     fn accumulate(lanes: &mut Self::Lanes, j: usize, top: bool, e: f64) {
-        let (s, err) = two_sum(lanes.0[j], if top { 0.0 } else { e });
+        // Arithmetic, not a branch (as for f32).
+        let keep = f64::from(u8::from(!top));
+        let (s, err) = two_sum(lanes.0[j], e * keep);
         lanes.0[j] = s;
         lanes.1[j] += err;
-        lanes.2[j] += if top { 1.0 } else { 0.0 };
+        lanes.2[j] += 1.0 - keep;
     }
     #[inline(always)]
     fn total(lanes: &Self::Lanes) -> f64 {
@@ -745,12 +750,10 @@ impl<T: KernelFloat> Finish<T> for ClassTargets<'_> {
         for g in e.iter_mut() {
             *g = *g * scale;
         }
-        // y_k − 1, exactly −R/S when z_k is the max.
-        let g_k = if z_k == row.max {
-            -(row.rest * inv_s)
-        } else {
-            e_k.widen() * inv_s - 1.0
-        };
+        // y_k − 1, exactly −R/S when z_k is the max (both computed, then
+        // one chosen: no branch on where the max is).
+        let (at_max, elsewhere) = (-(row.rest * inv_s), e_k.widen() * inv_s - 1.0);
+        let g_k = if z_k == row.max { at_max } else { elsewhere };
         e[k] = T::narrow(g_k * self.weight);
         Some(loss)
     }
@@ -876,10 +879,11 @@ impl<T: KernelFloat> Finish<T> for DistributionTargets<'_, T> {
             loss.add(t_c * (log_s - (z_c.widen() - m)));
             // y_c − t_c; where y_c > 1/2 (the max, with R < 1) as
             // (1 − t_c) − R/S, which keeps y_c − 1 = −R/S accurate.
+            let (at_max, elsewhere) = ((1.0 - t_c) - row.rest * inv_s, g.widen() * inv_s - t_c);
             let y_minus_t = if z_c == row.max && row.rest < 1.0 {
-                (1.0 - t_c) - row.rest * inv_s
+                at_max
             } else {
-                g.widen() * inv_s - t_c
+                elsewhere
             };
             *g = T::narrow(y_minus_t * w);
         }
