@@ -4,7 +4,7 @@
 //! (`cargo xtask kernel-accuracy`) run every `f32` and ten million `f64` inputs.
 
 use crate::double_double::{self as dd, Dd};
-use softmax_cross_entropy::vector_math::{exp, exp_into, ln_1p};
+use softmax_cross_entropy::vector_math::{Fused, Separate, VectorExp, exp, exp_into, ln_1p};
 
 /// The bounds stated in `vector_math::exp`'s documentation and the book, in
 /// ulps: `f32` measured 1.0103 over all 2^32 inputs (at x = −5.8778844),
@@ -238,4 +238,129 @@ fn ln_1p_ten_million() {
         worst.0, worst.1
     );
     assert!(worst.0 <= LN_1P_BOUND);
+}
+
+// ---------------------------------------------------------------------------
+// The short exponential of rows with no subnormal result
+
+/// `exp_normal_with_tail` against `exp_with_tail`, both multiply–adds, on the
+/// `f32` bit patterns `bits` (inputs outside [−86, 0] skipped), each with no
+/// tail and with a tail of a quarter of its ulp: the number of inputs
+/// checked, and the first few that differ in a bit.
+fn f32_normal_exp_differences(bits: impl Iterator<Item = u32>, fused: bool) -> (u64, Vec<String>) {
+    let (mut n, mut bad) = (0, Vec::new());
+    for b in bits {
+        let x = f32::from_bits(b);
+        if !(f32::NORMAL_LOW..=0.0).contains(&x) {
+            continue;
+        }
+        let tail = x.abs() * f32::EPSILON / 8.0;
+        for t in [0.0, tail, -tail] {
+            let (short, full) = if fused {
+                (
+                    f32::exp_normal_with_tail::<Fused>(x, t),
+                    f32::exp_with_tail::<Fused>(x, t),
+                )
+            } else {
+                (
+                    f32::exp_normal_with_tail::<Separate>(x, t),
+                    f32::exp_with_tail::<Separate>(x, t),
+                )
+            };
+            n += 1;
+            if short.to_bits() != full.to_bits() && bad.len() < 5 {
+                bad.push(format!("x = {x:e}, tail {t:e}: {short:e} vs {full:e}"));
+            }
+        }
+    }
+    (n, bad)
+}
+
+/// The kernels take the short exponential for a row whose every
+/// $z_c - m \ge$ `NORMAL_LOW`: it must give the bits of the full one there.
+#[test]
+fn normal_exp_same_bits_sampled() {
+    // f32: every 997th bit pattern of the negative numbers.
+    for fused in [false, true] {
+        let (n, bad) = f32_normal_exp_differences((0x8000_0000..=u32::MAX).step_by(997), fused);
+        assert!(n > 1_000_000 / 997, "{n}");
+        assert!(bad.is_empty(), "{bad:?}");
+    }
+    // f64: uniform and log-uniform in [−700, 0], tails up to half an ulp.
+    let mut rng = SplitMix(7);
+    for i in 0..200_000 {
+        let x = if i % 2 == 0 {
+            rng.uniform(f64::NORMAL_LOW, 0.0)
+        } else {
+            -(10f64.powf(rng.uniform(-300.0, 2.845)))
+        };
+        let t = x.abs() * f64::EPSILON * rng.uniform(-0.5, 0.5);
+        let short = f64::exp_normal_with_tail::<Separate>(x, t);
+        assert_eq!(
+            short.to_bits(),
+            f64::exp_with_tail::<Separate>(x, t).to_bits(),
+            "{x:e} {t:e}"
+        );
+        if i % 16 == 0 {
+            let short = f64::exp_normal_with_tail::<Fused>(x, t);
+            assert_eq!(
+                short.to_bits(),
+                f64::exp_with_tail::<Fused>(x, t).to_bits(),
+                "{x:e} {t:e}"
+            );
+        }
+    }
+}
+
+/// Every `f32` in [−86, 0] (about 1.1 · 10^9 inputs, three tails each),
+/// both multiply–adds: `cargo xtask kernel-accuracy`.
+#[test]
+#[ignore = "exhaustive: every f32 in [-86, 0]; run with `cargo xtask kernel-accuracy`"]
+fn normal_exp_same_bits_exhaustive() {
+    let runs = std::thread::scope(|s| {
+        let separate = s.spawn(|| f32_normal_exp_differences(0x8000_0000..=u32::MAX, false));
+        let fused = f32_normal_exp_differences(0x8000_0000..=u32::MAX, true);
+        (separate.join().unwrap(), fused)
+    });
+    let ((n, bad_separate), (_, bad_fused)) = runs;
+    println!(
+        "short exp f32, every input in [-86, 0] ({n} with their tails): \
+         differences from the full exp: {bad_separate:?} (separate), {bad_fused:?} (fused)"
+    );
+    assert!(bad_separate.is_empty() && bad_fused.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// ln_1p on every f32 input
+
+/// The kernels compute $\log S = \operatorname{log1p}(R)$ in `f64` for both
+/// types (an `f32` row's $R$ is summed in `f64`), so there is no `f32`
+/// logarithm to check. This runs that one `f64` `ln_1p` on every `f32`
+/// value of its domain, $0 \le R < 2^{53}$: about $1.5 \cdot 10^9$ inputs.
+#[test]
+#[ignore = "exhaustive: every f32 in [0, 2^53); run with `cargo xtask kernel-accuracy`"]
+fn ln_1p_every_f32_input() {
+    let top = (2.0_f32).powi(53).to_bits();
+    let worst = std::thread::scope(|s| {
+        let run = |bits: std::ops::Range<u32>| {
+            let mut worst = (0.0, 0.0);
+            for b in bits {
+                let x = f64::from(f32::from_bits(b));
+                let e = dd::ulps_f64(ln_1p(x), dd::ln_1p(x));
+                if e > worst.0 {
+                    worst = (e, x);
+                }
+            }
+            worst
+        };
+        let low = s.spawn(move || run(0..top / 2));
+        let high = run(top / 2..top);
+        let low = low.join().unwrap();
+        if low.0 >= high.0 { low } else { high }
+    });
+    println!(
+        "ln_1p on every f32 in [0, 2^53): max error {:.3} ulp (of f64) at x = {:e}",
+        worst.0, worst.1
+    );
+    assert!(worst.0 <= LN_1P_BOUND, "{worst:?}");
 }
