@@ -22,8 +22,8 @@
 //!   The gradient needs nothing but $\mathbf y - \mathbf t$: that is the
 //!   derivation's (8.4) at work, for targets that sum to one.
 //! - **Accuracy where the plain forms lose it.** $R$ is summed without the
-//!   max's own term 1 (so no small term is absorbed by it), in `f64` lanes for
-//!   `f32` and with compensated lanes for `f64`; $\log S$ is
+//!   max's own term 1 (so no small term is absorbed by it) and with
+//!   compensation (TwoSum lanes, carried into `f64`); $\log S$ is
 //!   $\operatorname{log1p}(R)$, so tiny losses keep their relative accuracy;
 //!   the target entry of a one-hot gradient at the max is $-R/S$ rather than
 //!   $y - 1$; and the rounding error of $z_c - m$ is carried into the
@@ -34,10 +34,18 @@
 //!   targets do not pass a quick screen, is computed by the reference
 //!   functions of the earlier modules, which return the same typed error (or
 //!   the same result, for infinite logits) as always.
-//! - **Vector speed, no `unsafe`.** The loops are plain Rust over arrays of
-//!   lanes, which the compiler vectorizes; `pulp` compiles them a second time
-//!   for AVX2 and picks that version at run time where the processor has it.
-//!   No FMA is used, so both versions compute the same bits.
+//! - **Vector speed, no `unsafe`.** The exponentials and the finishing steps
+//!   are plain loops, which the compiler vectorizes; the row's max and the
+//!   sum of $R$ are explicit loops over `pulp`'s vector registers
+//!   (the private module `vector_lanes`), which it would not vectorize. `pulp` compiles
+//!   the kernel a second time for AVX2 and FMA and picks that version at run
+//!   time where the processor has them (the private module `dispatch`); the two
+//!   versions round their multiply–adds differently, and both are measured.
+//! - **No work a row does not need.** Where every $z_c - m$ of a row is at
+//!   least $-86$ (`f32`) or $-700$ (`f64`), no $e^{z_c - m}$ is subnormal and
+//!   the exponential skips its clamps and its two-step scaling
+//!   ([`crate::vector_math::VectorExp::exp_normal_with_tail`], the same
+//!   bits); no branch depends on where a row's max is.
 //!
 //! On error, the contents of `out` are unspecified (rows before the
 //! offending one are written).

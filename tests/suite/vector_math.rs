@@ -8,9 +8,10 @@ use softmax_cross_entropy::vector_math::{Fused, Separate, VectorExp, exp, exp_in
 
 /// The bounds stated in `vector_math::exp`'s documentation and the book, in
 /// ulps: `f32` measured 1.0103 over all 2^32 inputs (at x = −5.8778844),
-/// `f64` 1.000 over ten million.
+/// `f64` 1.012 over ten million (at x = 674.09; Estrin's scheme, which
+/// replaced Horner's rule for speed, gave up the 1.000 of Horner's).
 const EXP_F32_BOUND: f64 = 1.011;
-const EXP_BOUND: f64 = 1.0;
+const EXP_BOUND: f64 = 1.02;
 /// The bound stated for `vector_math::ln_1p`, in ulps.
 const LN_1P_BOUND: f64 = 1.0;
 
