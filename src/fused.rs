@@ -355,14 +355,14 @@ fn row_range<T: KernelFloat, S: Simd>(simd: S, z: &[T]) -> (T, T) {
     );
     let ((mut a, mut b), (mut c, mut d)) = ((low, low), (high, high));
     let pairs = vectors.chunks_exact(2);
-    let last = pairs.remainder().first().copied();
     for p in pairs {
         (a, b) = (T::vmax(simd, p[0], a), T::vmax(simd, p[1], b));
         (c, d) = (T::vmin(simd, p[0], c), T::vmin(simd, p[1], d));
     }
     // The odd vector last, so that the row is read in order (the hardware
     // prefetcher follows a row read from its start).
-    if let Some(last) = last {
+    if vectors.len() % 2 == 1 {
+        let last = vectors[vectors.len() - 1];
         (a, c) = (T::vmax(simd, last, a), T::vmin(simd, last, c));
     }
     let (top, bottom) = (T::vmax(simd, a, b), T::vmin(simd, c, d));
