@@ -77,7 +77,9 @@ Commands:
                        measurements in book/benchmarks/kernels.tsv. --replot:
                        only redraws the plot from that file, measuring nothing
   kernel-accuracy      the opt-in accuracy runs of the kernels' exp and ln_1p:
-                       every f32 input, ten million f64 inputs (release mode)
+                       every f32 input, ten million f64 inputs, ln_1p on every
+                       f32 of its domain, the short exp against the full one
+                       (release mode; about 25 minutes on 2 cores)
   ci                   the whole CI sequence (what .ci/run runs)
   help                 this text
 ";
