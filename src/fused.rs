@@ -94,6 +94,93 @@ pub trait KernelFloat: VectorExp + LaneFloat + Float + sealed::Sealed {
     /// The lanes' total $R$.
     #[doc(hidden)]
     fn total(lanes: &Self::Lanes) -> f64;
+    /// Run a kernel over the rows of `out` (the logits are `z`, or `out`
+    /// itself). A method of the type, not a generic function, so that the
+    /// kernels are compiled once, in this crate, rather than in every crate
+    /// (and every doctest) that calls them.
+    #[doc(hidden)]
+    fn run_kernel(
+        z: Option<&[Self]>,
+        out: &mut [Self],
+        classes: usize,
+        job: Job<'_, Self>,
+    ) -> Result<f64>;
+    /// [`sum_without_max`], compiled in this crate (as [`KernelFloat::run_kernel`]).
+    #[doc(hidden)]
+    fn run_sum_without_max(z: &[Self], e: &[Self], m: Self) -> f64;
+}
+
+/// What a kernel computes from a row's exponentials: the argument of
+/// [`KernelFloat::run_kernel`].
+#[doc(hidden)]
+pub enum Job<'a, T> {
+    /// [`softmax_rows`].
+    Softmax,
+    /// [`log_softmax_rows`].
+    LogSoftmax,
+    /// [`loss_and_gradient_classes`].
+    Classes {
+        /// One class label per row.
+        labels: &'a [usize],
+        /// The reduction's weight, 1 or $1/N$.
+        weight: f64,
+    },
+    /// [`loss_and_gradient`].
+    Targets {
+        /// The target distributions, row-major.
+        targets: &'a [T],
+        /// The reduction's weight, 1 or $1/N$.
+        weight: f64,
+        /// The tolerance of a target row's sum.
+        tolerance: f64,
+    },
+}
+
+/// [`KernelFloat::run_kernel`] for one type: the kernel's finishing step, then
+/// the dispatch.
+fn run_job<T: KernelFloat>(
+    z: Option<&[T]>,
+    out: &mut [T],
+    classes: usize,
+    job: Job<'_, T>,
+) -> Result<f64> {
+    match job {
+        Job::Softmax => dispatch(z, out, classes, SoftmaxRows),
+        Job::LogSoftmax => dispatch(z, out, classes, LogSoftmaxRows),
+        Job::Classes { labels, weight } => {
+            dispatch(z, out, classes, ClassTargets { labels, weight })
+        }
+        Job::Targets {
+            targets,
+            weight,
+            tolerance,
+        } => {
+            let finish = DistributionTargets {
+                targets,
+                classes,
+                weight,
+                tolerance,
+            };
+            dispatch(z, out, classes, finish)
+        }
+    }
+}
+
+/// The kernels' entry points of one type, compiled in this crate.
+macro_rules! compiled_here {
+    () => {
+        fn run_kernel(
+            z: Option<&[Self]>,
+            out: &mut [Self],
+            classes: usize,
+            job: Job<'_, Self>,
+        ) -> Result<f64> {
+            run_job(z, out, classes, job)
+        }
+        fn run_sum_without_max(z: &[Self], e: &[Self], m: Self) -> f64 {
+            crate::dispatch::run(SumWithoutMax { z, e, m })
+        }
+    };
 }
 
 /// $R = \sum_{c:\, z_c \ne m} e_c + (\#\{c : z_c = m\} - 1)$ for one row:
@@ -113,11 +200,7 @@ pub trait KernelFloat: VectorExp + LaneFloat + Float + sealed::Sealed {
 // ANCHOR: sum_without_max
 pub fn sum_without_max<T: KernelFloat>(z: &[T], e: &[T], m: T) -> f64 {
     let n = z.len().min(e.len());
-    crate::dispatch::run(SumWithoutMax {
-        z: &z[..n],
-        e: &e[..n],
-        m,
-    })
+    T::run_sum_without_max(&z[..n], &e[..n], m)
 }
 
 /// Vectors per block of [`long_row_sum`]: each lane adds at most 64 terms
@@ -233,6 +316,7 @@ fn row_sum<T: KernelFloat, S: Simd>(simd: S, z: &[T], e: &[T], m: T) -> f64 {
 const LANES: usize = 8;
 
 impl KernelFloat for f32 {
+    compiled_here!();
     /// The sums, in `f64`, and the counts of ties, in `f32` (exact up to 2^24).
     type Lanes = ([f64; LANES], [f32; LANES]);
     #[inline(always)]
@@ -259,6 +343,7 @@ impl KernelFloat for f32 {
 }
 
 impl KernelFloat for f64 {
+    compiled_here!();
     /// The sums, their compensations, and the counts of ties.
     type Lanes = ([f64; LANES], [f64; LANES], [f64; LANES]);
     #[inline(always)]
@@ -655,7 +740,7 @@ impl<T: KernelFloat> Finish<T> for SoftmaxRows {
 // ANCHOR: softmax_rows
 pub fn softmax_rows<T: KernelFloat>(z: &[T], classes: usize, out: &mut [T]) -> Result<()> {
     shape(z, out, classes)?;
-    dispatch(Some(z), out, classes, SoftmaxRows).map(drop)
+    T::run_kernel(Some(z), out, classes, Job::Softmax).map(drop)
 }
 // ANCHOR_END: softmax_rows
 
@@ -673,7 +758,7 @@ pub fn softmax_rows<T: KernelFloat>(z: &[T], classes: usize, out: &mut [T]) -> R
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
 pub fn softmax_rows_in_place<T: KernelFloat>(z: &mut [T], classes: usize) -> Result<()> {
-    dispatch(None, z, classes, SoftmaxRows).map(drop)
+    T::run_kernel(None, z, classes, Job::Softmax).map(drop)
 }
 
 // ---------------------------------------------------------------------------
@@ -716,7 +801,7 @@ impl<T: KernelFloat> Finish<T> for LogSoftmaxRows {
 // ANCHOR: log_softmax_rows
 pub fn log_softmax_rows<T: KernelFloat>(z: &[T], classes: usize, out: &mut [T]) -> Result<()> {
     shape(z, out, classes)?;
-    dispatch(Some(z), out, classes, LogSoftmaxRows).map(drop)
+    T::run_kernel(Some(z), out, classes, Job::LogSoftmax).map(drop)
 }
 // ANCHOR_END: log_softmax_rows
 
@@ -734,7 +819,7 @@ pub fn log_softmax_rows<T: KernelFloat>(z: &[T], classes: usize, out: &mut [T]) 
 /// # Ok::<(), softmax_cross_entropy::Error>(())
 /// ```
 pub fn log_softmax_rows_in_place<T: KernelFloat>(z: &mut [T], classes: usize) -> Result<()> {
-    dispatch(None, z, classes, LogSoftmaxRows).map(drop)
+    T::run_kernel(None, z, classes, Job::LogSoftmax).map(drop)
 }
 
 // ---------------------------------------------------------------------------
@@ -819,7 +904,7 @@ pub fn loss_and_gradient_classes<T: KernelFloat>(
     let rows = shape(z, out, classes)?;
     check::same_len("labels", rows, labels.len())?;
     let weight = weight(rows, reduction);
-    let total = dispatch(Some(z), out, classes, ClassTargets { labels, weight })?;
+    let total = T::run_kernel(Some(z), out, classes, Job::Classes { labels, weight })?;
     Ok(T::narrow(total * weight))
 }
 // ANCHOR_END: loss_and_gradient_classes
@@ -847,7 +932,7 @@ pub fn loss_and_gradient_classes_in_place<T: KernelFloat>(
     let rows = check::batch_rows(z.len(), classes)?;
     check::same_len("labels", rows, labels.len())?;
     let weight = weight(rows, reduction);
-    let total = dispatch(None, z, classes, ClassTargets { labels, weight })?;
+    let total = T::run_kernel(None, z, classes, Job::Classes { labels, weight })?;
     Ok(T::narrow(total * weight))
 }
 
@@ -945,15 +1030,13 @@ pub fn loss_and_gradient<T: KernelFloat>(
 ) -> Result<T> {
     let rows = shape(z, out, classes)?;
     check::same_len("targets", z.len(), t.len())?;
-    let finish = DistributionTargets {
+    let job = Job::Targets {
         targets: t,
-        classes,
         weight: weight(rows, reduction),
         tolerance: crate::target_sum_tolerance::<T>().widen(),
     };
-    let weight = finish.weight;
-    let total = dispatch(Some(z), out, classes, finish)?;
-    Ok(T::narrow(total * weight))
+    let total = T::run_kernel(Some(z), out, classes, job)?;
+    Ok(T::narrow(total * weight(rows, reduction)))
 }
 // ANCHOR_END: loss_and_gradient
 
@@ -978,15 +1061,13 @@ pub fn loss_and_gradient_in_place<T: KernelFloat>(
 ) -> Result<T> {
     let rows = check::batch_rows(z.len(), classes)?;
     check::same_len("targets", z.len(), t.len())?;
-    let finish = DistributionTargets {
+    let job = Job::Targets {
         targets: t,
-        classes,
         weight: weight(rows, reduction),
         tolerance: crate::target_sum_tolerance::<T>().widen(),
     };
-    let weight = finish.weight;
-    let total = dispatch(None, z, classes, finish)?;
-    Ok(T::narrow(total * weight))
+    let total = T::run_kernel(None, z, classes, job)?;
+    Ok(T::narrow(total * weight(rows, reduction)))
 }
 
 #[cfg(test)]

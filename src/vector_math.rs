@@ -85,6 +85,11 @@ pub trait VectorExp: Copy + sealed::Sealed {
     /// );
     /// ```
     fn exp_normal_with_tail<A: MulAdd>(x: Self, tail: Self) -> Self;
+
+    /// [`exp_into`]'s loop with the dispatch, compiled in this crate for
+    /// each type rather than in every caller.
+    #[doc(hidden)]
+    fn run_exp_into(x: &[Self], out: &mut [Self]);
 }
 
 /// How the polynomials compute `a·b + c`: with one rounding ([`Fused`]) or two
@@ -141,6 +146,10 @@ impl VectorExp for f32 {
     fn exp_normal_with_tail<A: MulAdd>(x: f32, tail: f32) -> f32 {
         exp_f32_in::<A, true>(x, tail)
     }
+
+    fn run_exp_into(x: &[f32], out: &mut [f32]) {
+        crate::dispatch::run(ExpInto { x, out });
+    }
 }
 
 impl VectorExp for f64 {
@@ -156,6 +165,10 @@ impl VectorExp for f64 {
     #[inline(always)]
     fn exp_normal_with_tail<A: MulAdd>(x: f64, tail: f64) -> f64 {
         exp_f64_in::<A, true>(x, tail)
+    }
+
+    fn run_exp_into(x: &[f64], out: &mut [f64]) {
+        crate::dispatch::run(ExpInto { x, out });
     }
 }
 
@@ -349,7 +362,7 @@ pub fn exp<T: VectorExp>(x: T) -> T {
 // ANCHOR: exp_into
 pub fn exp_into<T: VectorExp>(x: &[T], out: &mut [T]) -> crate::Result<()> {
     crate::check::same_len("outputs", x.len(), out.len())?;
-    crate::dispatch::run(ExpInto { x, out });
+    T::run_exp_into(x, out);
     Ok(())
 }
 // ANCHOR_END: exp_into
