@@ -199,6 +199,23 @@ fn long_row_sum_keeps_what_each_lane_absorbs() {
     assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
 }
 
+/// The short-row sum of `f64` is compensated too: four lanes each start
+/// near 1/2 and absorb terms of $2^{-55}$, below half their ulp; 35 of them
+/// add $2.2$ ulps to $R = 2$. Found by cargo-mutants (the sign of the lanes'
+/// compensation could be flipped unnoticed).
+#[test]
+fn short_row_sum_keeps_what_each_lane_absorbs() {
+    let c = 40; // below the 64 of a long row: four scalar lanes, entry c in lane c mod 4
+    let mut z = vec![-1.0_f64; c];
+    let mut e = vec![2f64.powi(-55); c];
+    (z[0], e[0]) = (0.0, 1.0); // the max, left out
+    for e in &mut e[1..5] {
+        *e = 0.5; // the first term of each lane
+    }
+    let want = 2.0 + 35.0 * 2f64.powi(-55); // one rounding of the exact sum
+    assert_eq!(sum_without_max(&z, &e, 0.0), want);
+}
+
 /// The kernels return the reference functions' errors, with the same row.
 #[test]
 fn kernels_report_the_reference_errors() {
