@@ -647,7 +647,11 @@ fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
             };
             let loss = match fast {
                 Some(loss) => loss,
-                None => finish.reference(index, z_row, out_row)?,
+                None => {
+                    #[cfg(test)]
+                    tests::REFERENCE_ROWS.with(|n| n.set(n.get() + 1));
+                    finish.reference(index, z_row, out_row)?
+                }
             };
             total.add(loss);
         }
@@ -1127,5 +1131,50 @@ mod tests {
     fn portable_path_agrees_with_dispatched_path() {
         portable_agrees::<f32>();
         portable_agrees::<f64>();
+    }
+
+    thread_local! {
+        /// Rows this thread's kernels handed to the reference functions.
+        pub(super) static REFERENCE_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// The rows the kernels of `T` hand to the reference functions, over
+    /// finite rows of `classes` logits, confident ones among them.
+    fn reference_rows<T: KernelFloat>(classes: usize) -> usize {
+        let z: Vec<T> = (0..4 * classes)
+            .map(|i| match i % classes {
+                0 => T::zero(),
+                c if i / classes == 3 => T::narrow(-80.0 - c as f64 * 1e-3),
+                c => T::narrow(((i * 37) % 101) as f64 * 0.37 - 18.0 - c as f64 * 1e-3),
+            })
+            .collect();
+        let labels = [0, 1 % classes, 0, 0];
+        let t: Vec<T> = (0..z.len())
+            .map(|i| T::narrow(f64::from(u8::from(i % classes == 0))))
+            .collect();
+        let mut out = vec![T::zero(); z.len()];
+        REFERENCE_ROWS.with(|n| n.set(0));
+        softmax_rows(&z, classes, &mut out).unwrap();
+        log_softmax_rows(&z, classes, &mut out).unwrap();
+        loss_and_gradient_classes(&z, &labels, classes, Reduction::Mean, &mut out).unwrap();
+        loss_and_gradient(&z, &t, classes, Reduction::Sum, &mut out).unwrap();
+        REFERENCE_ROWS.with(|n| n.get())
+    }
+
+    /// Finite rows take the fast path: none goes to the reference functions.
+    /// (The results alone cannot tell: the reference functions compute the
+    /// same values, only slower; a kernel that sent every row there, for
+    /// instance with a max computed wrong, passed every other test.)
+    #[test]
+    fn finite_rows_take_the_fast_path() {
+        for classes in [2, 10, 63, 64, 70, 1000] {
+            assert_eq!(reference_rows::<f32>(classes), 0, "f32, C = {classes}");
+            assert_eq!(reference_rows::<f64>(classes), 0, "f64, C = {classes}");
+        }
+        // And the count sees a row that does go there (a NaN logit).
+        let mut z = [0.0_f64, 1.0, f64::NAN, 0.0];
+        REFERENCE_ROWS.with(|n| n.set(0));
+        assert!(softmax_rows_in_place(&mut z, 2).is_err());
+        assert_eq!(REFERENCE_ROWS.with(|n| n.get()), 1);
     }
 }

@@ -216,6 +216,32 @@ fn short_row_sum_keeps_what_each_lane_absorbs() {
     assert_eq!(sum_without_max(&z, &e, 0.0), want);
 }
 
+/// A confident row, label at the max: the loss $\operatorname{log1p}(R)$ and
+/// the gradient entry $-R/S$ are tiny, not 0, in short and long rows. They
+/// need the true max: softmax itself is the same for any shift, so a kernel
+/// that shifted by another entry still passed the softmax checks (found by
+/// cargo-mutants: `row_range`'s comparison could be reversed).
+#[test]
+fn confident_rows_keep_a_tiny_loss_and_gradient() -> Result<()> {
+    for c in [2, 70] {
+        let mut z = vec![-80.0_f32; c];
+        z[0] = 0.0;
+        let r = (c - 1) as f64 * (-80.0_f64).exp(); // R, in f64
+        let mut g = vec![0.0_f32; c];
+        let loss = loss_and_gradient_classes(&z, &[0], c, Reduction::Sum, &mut g)?;
+        let tiny = |got: f32, want: f64| {
+            (f64::from(got) - want).abs() <= 4.0 * f64::from(f32::EPSILON) * want.abs()
+        };
+        assert!(
+            tiny(loss, r.ln_1p()),
+            "C = {c}: loss {loss:e}, want {:e}",
+            r.ln_1p()
+        );
+        assert!(tiny(g[0], -r / (1.0 + r)), "C = {c}: g_0 {:e}", g[0]);
+    }
+    Ok(())
+}
+
 /// The kernels return the reference functions' errors, with the same row.
 #[test]
 fn kernels_report_the_reference_errors() {
