@@ -242,6 +242,64 @@ fn confident_rows_keep_a_tiny_loss_and_gradient() -> Result<()> {
     Ok(())
 }
 
+/// Batches of many blocks (the kernels work on about 2048 entries at a
+/// time): every row, in every block, against the reference functions, for
+/// short and long rows and the in-place forms. Found by cargo-mutants: the
+/// property tests' batches of up to 4 rows never reached a second block.
+#[test]
+fn kernels_match_reference_over_many_blocks() -> Result<()> {
+    let mut rng = SplitMix(11);
+    for (rows, c) in [(700, 10), (9, 1000), (40, 100)] {
+        let z: Vec<f64> = (0..rows * c).map(|_| rng.uniform(-20.0, 20.0)).collect();
+        let labels: Vec<usize> = (0..rows).map(|i| (i * 7) % c).collect();
+        let (mut want, mut got) = (vec![0.0; z.len()], vec![0.0; z.len()]);
+        let close = |got: &[f64], want: &[f64], what: &str| {
+            for (i, (g, w)) in got.iter().zip(want).enumerate() {
+                let tolerance = 8.0 * f64::EPSILON * w.abs().max(f64::MIN_POSITIVE);
+                assert!(
+                    (g - w).abs() <= tolerance,
+                    "{what}, {rows}×{c}, entry {i}: {g:e} vs {w:e}"
+                );
+            }
+        };
+        for (z, w) in z.chunks(c).zip(want.chunks_mut(c)) {
+            softmax_into(z, w)?;
+        }
+        softmax_rows(&z, c, &mut got)?;
+        close(&got, &want, "softmax_rows");
+        got.copy_from_slice(&z);
+        softmax_rows_in_place(&mut got, c)?;
+        close(&got, &want, "softmax_rows_in_place");
+        for (z, w) in z.chunks(c).zip(want.chunks_mut(c)) {
+            log_softmax_into(z, w)?;
+        }
+        log_softmax_rows(&z, c, &mut got)?;
+        close(&got, &want, "log_softmax_rows");
+        got.copy_from_slice(&z);
+        log_softmax_rows_in_place(&mut got, c)?;
+        close(&got, &want, "log_softmax_rows_in_place");
+        let want_loss = batch_cross_entropy_from_logits_classes(&z, &labels, c, Reduction::Sum)?;
+        let one_hot: Vec<f64> = (0..z.len())
+            .map(|i| f64::from(u8::from(labels[i / c] == i % c)))
+            .collect();
+        batch_gradient_from_logits_into(&z, &one_hot, c, Reduction::Sum, &mut want)?;
+        let loss = loss_and_gradient_classes(&z, &labels, c, Reduction::Sum, &mut got)?;
+        assert!((loss - want_loss).abs() <= 8.0 * f64::EPSILON * want_loss);
+        close(&got, &want, "loss_and_gradient_classes");
+        got.copy_from_slice(&z);
+        let loss = loss_and_gradient_in_place(&mut got, &one_hot, c, Reduction::Sum)?;
+        assert!((loss - want_loss).abs() <= 8.0 * f64::EPSILON * want_loss);
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            // y − t with soft-target arithmetic: ill-conditioned where y ≈ t.
+            assert!(
+                (g - w).abs() <= 8.0 * f64::EPSILON,
+                "in place, entry {i}: {g:e} vs {w:e}"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The kernels return the reference functions' errors, with the same row.
 #[test]
 fn kernels_report_the_reference_errors() {
