@@ -413,6 +413,18 @@ fn infinite_logits_give_the_reference_values() -> Result<()> {
     approx::assert_relative_eq!(loss, want_loss, max_relative = 4.0 * f64::EPSILON);
     batch_gradient_from_logits_into(&z, &t, 2, Reduction::Sum, &mut want)?;
     assert_eq!(&out[2..], &want[2..]);
+    // The mean's weight 1/N reaches the rows of the reference route too
+    // (cargo-mutants: dividing by it there went unnoticed).
+    // Row 0 has a −inf logit, and its label there: y_0 − 1 = −1.
+    let z = [f64::NEG_INFINITY, 0.0, 1.0, 2.0, 1.0, 0.0];
+    let t = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+    let (mut out, mut want) = ([0.0; 6], [0.0; 6]);
+    loss_and_gradient_classes(&z, &[0, 1], 3, Reduction::Mean, &mut out)?;
+    batch_gradient_from_logits_into(&z, &t, 3, Reduction::Mean, &mut want)?;
+    assert_eq!(&out[..3], &want[..3]);
+    assert_eq!(out[0], -0.5);
+    loss_and_gradient(&z, &t, 3, Reduction::Mean, &mut out)?;
+    assert_eq!(&out[..3], &want[..3]);
     Ok(())
 }
 
