@@ -238,6 +238,17 @@ fn confident_rows_keep_a_tiny_loss_and_gradient() -> Result<()> {
             r.ln_1p()
         );
         assert!(tiny(g[0], -r / (1.0 + r)), "C = {c}: g_0 {:e}", g[0]);
+        // The same through the distribution route (one-hot targets), whose
+        // y_c − t_c at the max is (1 − t_c) − R/S.
+        let mut t = vec![0.0_f32; c];
+        t[0] = 1.0;
+        let loss = loss_and_gradient(&z, &t, c, Reduction::Sum, &mut g)?;
+        assert!(tiny(loss, r.ln_1p()), "C = {c}: loss {loss:e} (targets)");
+        assert!(
+            tiny(g[0], -r / (1.0 + r)),
+            "C = {c}: g_0 {:e} (targets)",
+            g[0]
+        );
     }
     Ok(())
 }
