@@ -122,10 +122,10 @@ impl<T: Scalar> CompensatedSum<T> {
         two_sum(self.outer.sum, self.outer.error)
     }
 
-    /// The sum, rounded once.
+    /// The sum, rounded once: the `hi` of [`CompensatedSum::parts`], which is
+    /// already `fl(hi + lo)` (adding `lo` again would change nothing).
     pub(crate) fn total(self) -> T {
-        let (hi, lo) = self.parts();
-        hi + lo
+        self.parts().0
     }
 }
 
