@@ -51,7 +51,7 @@ Commands:
                        batch of 2^24 + 2^22 rows
   mutants [ARGS]       install the pinned cargo-mutants into target/tools/ if
                        needed and run it over src/ with the whole test suite
-                       (.cargo/mutants.toml; 5-10 min on 2 cores); fails on
+                       (.cargo/mutants.toml; over an hour on 2 cores); fails on
                        any missed mutant; writes mutants-summary.txt and its
                        copy in book/mutation-testing.md (ARGS go to
                        cargo-mutants, e.g. --file src/softmax.rs; a run that
