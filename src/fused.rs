@@ -185,8 +185,10 @@ macro_rules! compiled_here {
 
 /// $R = \sum_{c:\, z_c \ne m} e_c + (\#\{c : z_c = m\} - 1)$ for one row:
 /// the normalizer $S = 1 + R$ without the max's own term, so that no small
-/// term is absorbed by it. Compensated (TwoSum): the error is about one
-/// rounding of the result, for any row length. NaN if any $e_c$ is NaN.
+/// term is absorbed by it. Compensated (TwoSum), so the error is about one
+/// rounding of the `f64` result for any row length; `f32` rows shorter than
+/// 64 are summed plainly in `f64` (at most 63 roundings of `f64`, far below
+/// one of `f32`). NaN if any $e_c$ is NaN.
 ///
 /// ```math
 /// R = \sum_{c:\, z_c < m} e_c + \bigl(\#\{c : z_c = m\} - 1\bigr)
@@ -312,8 +314,8 @@ fn row_sum<T: KernelFloat, S: Simd>(simd: S, z: &[T], e: &[T], m: T) -> f64 {
     T::total(&lanes)
 }
 
-/// The lanes of the vector loops: 8 `f32` (one AVX2 register) or 8 `f64` (two).
-const LANES: usize = 8;
+/// The scalar lanes of a short row's sum (entry $c$ in lane $c \bmod 4$).
+const LANES: usize = 4;
 
 impl KernelFloat for f32 {
     compiled_here!();

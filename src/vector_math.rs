@@ -20,8 +20,8 @@
 //! `expf` polynomial for `f32` (by Horner's rule), SLEEF's degree-12
 //! polynomial for `f64`, evaluated by Estrin's scheme (pairs of terms, then
 //! powers $r^2$, $r^4$), whose chain of dependent operations is a third as
-//! long as Horner's rule: a loop of `f64` exponentials waits on that chain. $2^k$ is built from its
-//! exponent bits, as a product of two powers of two
+//! long as Horner's rule: a loop of `f64` exponentials waits on that chain.
+//! $2^k$ is built from its exponent bits, as a product of two powers of two
 //! $2^{\lfloor k/2 \rfloor} 2^{\lceil k/2 \rceil}$, so that a result in the
 //! subnormal range is rounded once, correctly, instead of being flushed to 0;
 //! [`VectorExp::exp_normal_with_tail`] is the short form for arguments whose
@@ -32,8 +32,8 @@
 //! type parameter [`MulAdd`]: [`Separate`] (a product and a sum, two
 //! roundings: the same bits on every processor) or [`Fused`] (one rounding).
 //! The kernels run [`Fused`] where the processor has FMA and [`Separate`]
-//! where it does not (the private module `dispatch`), so their last bits depend on the
-//! processor; both versions are measured.
+//! where it does not (the private module `dispatch`), so their last bits
+//! depend on the processor; both versions are measured.
 //!
 //! **Accuracy**, measured (see the book's chapter "From the derivation to a
 //! fast kernel"): `f32`, exhaustively over every `f32` input, against the `f64`
@@ -217,7 +217,7 @@ fn exp_f32_in<A: MulAdd, const NORMAL: bool>(x: f32, tail: f32) -> f32 {
     } else {
         // e^-110 is below half the smallest subnormal, e^90 beyond MAX: clamp
         // (a NaN fails both comparisons and stays NaN). A tail is below half
-        // an ulp of x, so below 2^-17 where x is not clamped (the bound here
+        // an ulp of x, so below 2^-18 where x is not clamped (the bound here
         // is 2^-10); where x is clamped (|x| huge), the clamp keeps the tail
         // from r.
         let x = if x < -110.0 { -110.0 } else { x };

@@ -181,7 +181,7 @@ fn sum_without_max_leaves_out_the_max_and_counts_ties() {
 
 /// The sum of a long row is compensated in every lane: each lane's first
 /// term is near 1, and the 63 terms of $e^{-17} < 2^{-24}$ after it would be
-/// absorbed by a plain `f32` sum (about 4 · 10⁻⁶ of $R$ lost). Found by
+/// absorbed by a plain `f32` sum (a few millionths of $R$ lost). Found by
 /// cargo-mutants: flipping the sign of the lanes' carried error passed every
 /// other test.
 #[test]
