@@ -12,7 +12,7 @@
 //! offending row.
 
 use crate::cross_entropy::{
-    cross_entropy, cross_entropy_from_logits, cross_entropy_from_logits_class,
+    cross_entropy, scaled_cross_entropy_from_logits, scaled_cross_entropy_from_logits_class,
 };
 use crate::gradient::cross_entropy_gradient_from_logits_into;
 use crate::summation::CompensatedSum;
@@ -56,25 +56,36 @@ fn reduce<T: Float>(total: T, rows: usize, reduction: Reduction) -> Result<T> {
     })
 }
 
-/// Sum `loss(row_a, row_b)` over the rows of two batches and reduce.
-fn reduce_rows<T: Float>(
-    a: &[T],
-    b: &[T],
-    classes: usize,
+/// The reduction of the row losses `loss(i, scale)`, `i < rows`, each times
+/// `scale` (a power of two), summed with compensation.
+///
+/// The sum of finite losses can overflow while their mean is finite (two rows
+/// of loss $0.75\,\mathrm{MAX}$). The mean then sums the losses again, each
+/// scaled by $2^{-s}$ with $2^s \ge 4N$, so that no partial sum overflows, and
+/// scales the quotient back: $\frac1N \sum_i \xi_i = 2^s \cdot \frac1N \sum_i
+/// 2^{-s}\xi_i$, exact but for the roundings of the unscaled route. A row
+/// loss itself beyond `MAX` (up to $2\,\mathrm{MAX}$, from logits
+/// $[\mathrm{MAX}, -\mathrm{MAX}]$) is finite once scaled.
+fn reduce_losses<T: Float>(
+    rows: usize,
     reduction: Reduction,
-    loss: impl Fn(&[T], &[T]) -> Result<T>,
+    loss: impl Fn(usize, T) -> Result<T>,
 ) -> Result<T> {
-    let rows = check::batch_rows(a.len(), classes)?;
-    check::same_len("targets", a.len(), b.len())?;
-    let mut total = CompensatedSum::new();
-    for (i, (row_a, row_b)) in a
-        .chunks_exact(classes)
-        .zip(b.chunks_exact(classes))
-        .enumerate()
-    {
-        total.add(loss(row_a, row_b).map_err(check::in_sample(i))?);
+    let sum_scaled = |scale: T| -> Result<T> {
+        let mut total = CompensatedSum::new();
+        for i in 0..rows {
+            total.add(loss(i, scale).map_err(check::in_sample(i))?);
+        }
+        Ok(total.total())
+    };
+    let total = sum_scaled(T::one())?;
+    if reduction == Reduction::Sum || total.is_finite() {
+        return reduce(total, rows, reduction);
     }
-    reduce(total.total(), rows, reduction)
+    let two = T::one() + T::one();
+    let exponent = 2 + usize::BITS - rows.leading_zeros();
+    let up = two.powi(exponent as i32);
+    Ok(reduce(sum_scaled(up.recip())?, rows, reduction)? * up)
 }
 
 /// The batch cross-entropy of predicted distributions `y` against target
@@ -105,7 +116,13 @@ pub fn batch_cross_entropy<T: Float>(
     classes: usize,
     reduction: Reduction,
 ) -> Result<T> {
-    reduce_rows(y, t, classes, reduction, cross_entropy)
+    let rows = check::batch_rows(y.len(), classes)?;
+    check::same_len("targets", y.len(), t.len())?;
+    let row = |i: usize| i * classes..(i + 1) * classes;
+    // Losses from probabilities are at most C·745 (f64): no sum overflows.
+    reduce_losses(rows, reduction, |i, scale: T| {
+        Ok(cross_entropy(&y[row(i)], &t[row(i)])? * scale)
+    })
 }
 // ANCHOR_END: batch_cross_entropy
 
@@ -140,7 +157,12 @@ pub fn batch_cross_entropy_from_logits<T: Float>(
     classes: usize,
     reduction: Reduction,
 ) -> Result<T> {
-    reduce_rows(z, t, classes, reduction, cross_entropy_from_logits)
+    let rows = check::batch_rows(z.len(), classes)?;
+    check::same_len("targets", z.len(), t.len())?;
+    let row = |i: usize| i * classes..(i + 1) * classes;
+    reduce_losses(rows, reduction, |i, scale| {
+        scaled_cross_entropy_from_logits(&z[row(i)], &t[row(i)], scale)
+    })
 }
 // ANCHOR_END: batch_cross_entropy_from_logits
 
@@ -171,11 +193,10 @@ pub fn batch_cross_entropy_from_logits_classes<T: Float>(
 ) -> Result<T> {
     let rows = check::batch_rows(z.len(), classes)?;
     check::same_len("labels", rows, labels.len())?;
-    let mut total = CompensatedSum::new();
-    for (i, (row, &label)) in z.chunks_exact(classes).zip(labels).enumerate() {
-        total.add(cross_entropy_from_logits_class(row, label).map_err(check::in_sample(i))?);
-    }
-    reduce(total.total(), rows, reduction)
+    reduce_losses(rows, reduction, |i, scale| {
+        let row = &z[i * classes..(i + 1) * classes];
+        scaled_cross_entropy_from_logits_class(row, labels[i], scale)
+    })
 }
 // ANCHOR_END: batch_cross_entropy_from_logits_classes
 

@@ -29,16 +29,17 @@ fn weighted_negative_sum<T: Float>(t: &[T], log_y: impl Iterator<Item = T>) -> T
     sum.total()
 }
 
-/// $t_c \cdot (-\log \varsigma(\mathbf z)_c) = t_c\,(\log S - (z_c - m))$ for one class.
-/// Where $z_c - m$ overflows to `-inf` (logits of opposite signs near
-/// `±MAX`), the product is computed as $t_c m - t_c z_c + t_c \log S$, which is
-/// finite whenever the true value is.
-fn weighted_loss<T: Float>(s: &Normalizer<T>, log_sum: T, z_c: T, t_c: T) -> T {
+/// $t_c \cdot (-\log \varsigma(\mathbf z)_c) = t_c\,(\log S - (z_c - m))$ for
+/// one class, times `scale` (a power of two; 1 but in the batch mean whose sum
+/// overflows). Where $z_c - m$ overflows to `-inf` (logits of opposite signs
+/// near `±MAX`), the product is computed as $t_c m - t_c z_c + t_c \log S$ (each
+/// scaled first), which is finite whenever the true value is.
+fn weighted_loss<T: Float>(s: &Normalizer<T>, log_sum: T, z_c: T, t_c: T, scale: T) -> T {
     let loss = -s.log_softmax(z_c, log_sum);
     if loss.is_infinite() && z_c.is_finite() {
-        (t_c * s.max - t_c * z_c) + t_c * log_sum
+        (t_c * (s.max * scale) - t_c * (z_c * scale)) + t_c * (log_sum * scale)
     } else {
-        t_c * loss
+        t_c * loss * scale
     }
 }
 
@@ -50,20 +51,21 @@ fn from_logits<T: Float>(
     z: &[T],
     s: Option<Normalizer<T>>,
     targets: impl Iterator<Item = (usize, T)>,
+    scale: T,
 ) -> Result<T> {
     let Some(s) = s else {
         // A +inf logit: the limit distribution puts all mass on the +inf logits.
         let log_y = crate::softmax::log_softmax(z)?;
         let mut sum = CompensatedSum::new();
         for (c, t_c) in targets {
-            sum.add(t_c * -log_y[c]);
+            sum.add(t_c * -log_y[c] * scale);
         }
         return Ok(sum.total());
     };
     let log_sum = s.log_sum();
     let mut sum = CompensatedSum::new();
     for (c, t_c) in targets {
-        sum.add(weighted_loss(&s, log_sum, z[c], t_c));
+        sum.add(weighted_loss(&s, log_sum, z[c], t_c, scale));
     }
     Ok(sum.total())
 }
@@ -148,11 +150,7 @@ pub fn cross_entropy_class<T: Float>(y: &[T], class: usize) -> Result<T> {
 /// ```
 // ANCHOR: cross_entropy_from_logits
 pub fn cross_entropy_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<T> {
-    let s = normalizer(z)?;
-    check::same_len("targets", z.len(), t.len())?;
-    check::distribution(t)?;
-    let classes = t.iter().copied().enumerate();
-    from_logits(z, s, classes.filter(|&(_, t_c)| t_c != T::zero()))
+    scaled_cross_entropy_from_logits(z, t, T::one())
 }
 // ANCHOR_END: cross_entropy_from_logits
 
@@ -175,8 +173,29 @@ pub fn cross_entropy_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<T> {
 /// ```
 // ANCHOR: cross_entropy_from_logits_class
 pub fn cross_entropy_from_logits_class<T: Float>(z: &[T], class: usize) -> Result<T> {
-    let s = normalizer(z)?;
-    check::index("class", class, z.len())?;
-    from_logits(z, s, std::iter::once((class, T::one())))
+    scaled_cross_entropy_from_logits_class(z, class, T::one())
 }
 // ANCHOR_END: cross_entropy_from_logits_class
+
+/// [`cross_entropy_from_logits`] times `scale`, a power of two, computed so
+/// that it is finite wherever the scaled value is: the batch mean of rows
+/// whose sum of losses overflows sums them scaled (see [`crate::batch`]).
+pub(crate) fn scaled_cross_entropy_from_logits<T: Float>(z: &[T], t: &[T], scale: T) -> Result<T> {
+    let s = normalizer(z)?;
+    check::same_len("targets", z.len(), t.len())?;
+    check::distribution(t)?;
+    let classes = t.iter().copied().enumerate();
+    from_logits(z, s, classes.filter(|&(_, t_c)| t_c != T::zero()), scale)
+}
+
+/// [`cross_entropy_from_logits_class`] times `scale`, a power of two (see
+/// [`scaled_cross_entropy_from_logits`]).
+pub(crate) fn scaled_cross_entropy_from_logits_class<T: Float>(
+    z: &[T],
+    class: usize,
+    scale: T,
+) -> Result<T> {
+    let s = normalizer(z)?;
+    check::index("class", class, z.len())?;
+    from_logits(z, s, std::iter::once((class, T::one())), scale)
+}

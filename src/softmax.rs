@@ -51,6 +51,93 @@ fn shifted_exp<T: Float>((hi, lo): (T, T)) -> T {
     e + e * lo
 }
 
+/// The exponent $K$ by which [`Normalizer::new`] scales the terms of $R$, or
+/// `None` where they need no scaling.
+///
+/// A term $e^{z_d - m}$ below the smallest normal float is rounded to the
+/// subnormal spacing, an absolute error of up to $2^{e_{\min} - p}$ each
+/// ($2^{-150}$ in `f32`). Where $R$ itself is near or below the normal range,
+/// those errors add up (16 ulp of $R$ for 32 equal terms) and terms that each
+/// round to 0 can add up to a nonzero $R$. So where the largest term,
+/// $e^{x_2}$ with $x_2 = \max_{d \ne k} z_d - m$, is below
+/// $C \cdot 2^{p+1}$ times the smallest normal, every term is computed as
+/// $e^{z_d - m + K \ln 2} = 2^K e^{z_d - m}$ with the largest near 1, and $R$
+/// is scaled back by $2^{-K}$ at the end, exactly but for its one rounding
+/// into the subnormal range. Above that threshold, the subnormal terms'
+/// errors add up to less than $u^2 R / 2$, and the plain sum is kept.
+fn scaling<T: Float>(x2: T, classes: usize) -> Option<i32> {
+    let ln2 = T::from(std::f64::consts::LN_2)?;
+    let precision = precision::<T>();
+    let classes = T::from(classes).unwrap_or_else(T::max_value);
+    let threshold = T::min_positive_value().ln() + classes.ln() + ln2 * T::from(precision + 1)?;
+    if x2 >= threshold || x2 == T::neg_infinity() {
+        return None;
+    }
+    // Beyond K_max every term is below 2^{-K_max}: R rounds to 0 either way.
+    let k_max = max_scaling::<T>();
+    let k = (-x2 / ln2).ceil().to_i32().unwrap_or(k_max);
+    Some(k.clamp(0, k_max))
+}
+
+/// The precision $p$ of `T` in bits (24 for `f32`, 53 for `f64`), from its
+/// machine epsilon $2^{1 - p}$.
+fn precision<T: Float>() -> i32 {
+    1 - T::epsilon().log2().round().to_i32().unwrap_or(0)
+}
+
+/// The largest scaling [`scaling`] uses: past the subnormal range by $2p$ bits.
+fn max_scaling<T: Float>() -> i32 {
+    let min_exponent = T::min_positive_value().log2().round().to_i32().unwrap_or(0);
+    2 * precision::<T>() - min_exponent
+}
+
+/// $\ln 2$ as `hi + lo`, `hi` with at most $p - 12$ significant bits, so that
+/// $K \cdot \mathrm{hi}$ is exact for $|K| < 2^{11}$, and `lo` accurate to far
+/// below $u \cdot \mathrm{lo}$ (the digits of $\ln 2$ beyond `f64` come from the
+/// constant `LN_2_TAIL`).
+fn ln2_split<T: Float>() -> (T, T) {
+    /// $\ln 2 - \mathtt{f64::LN\_2}$.
+    const LN_2_TAIL: f64 = 2.319_046_813_846_299_6e-17;
+    let bits = precision::<T>() - 12;
+    let scale = 2.0_f64.powi(bits);
+    let hi = (std::f64::consts::LN_2 * scale).round() / scale;
+    let lo = (std::f64::consts::LN_2 - hi) + LN_2_TAIL;
+    (
+        T::from(hi).unwrap_or_else(T::zero),
+        T::from(lo).unwrap_or_else(T::zero),
+    )
+}
+
+/// $R = 2^{-K} \sum_{d \ne k} e^{z_d - m + K \ln 2}$ as `(rest, rest_error)`:
+/// the terms are normal floats however far below the normal range
+/// $e^{z_d - m}$ is, and the scaling back by $2^{-K}$ rounds once.
+fn scaled_rest<T: Float>(z: &[T], m: T, argmax: usize, k: i32) -> (T, T) {
+    let (ln2_hi, ln2_lo) = ln2_split::<T>();
+    let k_t = T::from(k).unwrap_or_else(T::zero);
+    let (shift_hi, shift_lo) = (k_t * ln2_hi, k_t * ln2_lo);
+    let mut rest = CompensatedSum::new();
+    for (d, &x) in z.iter().enumerate() {
+        if d != argmax {
+            let (hi, lo) = shifted(x, m);
+            // Both parts of K ln 2 go into `hi`: `lo` must stay below u|hi|
+            // for e^lo = 1 + lo (K·ln2_lo is up to 0.03 in f32).
+            let (hi, carry) = two_sum(hi, shift_hi);
+            let (hi, carry_lo) = two_sum(hi, shift_lo);
+            rest.add(shifted_exp((hi, lo + carry + carry_lo)));
+        }
+    }
+    let (rest, rest_error) = rest.parts();
+    (scale_down(rest, k), scale_down(rest_error, k))
+}
+
+/// $x \cdot 2^{-K}$ for $0 \le K \le$ [`max_scaling`], in two exact steps and a
+/// last one that rounds only where the result is subnormal.
+fn scale_down<T: Float>(x: T, k: i32) -> T {
+    let two = T::one() + T::one();
+    let first = k / 2;
+    x * two.powi(-first) * two.powi(first - k)
+}
+
 /// The stable normalizer of softmax, split at its largest term:
 ///
 /// ```math
@@ -83,13 +170,23 @@ pub(crate) struct Normalizer<T> {
 impl<T: Float> Normalizer<T> {
     /// The normalizer of finite-maximum logits `z` with maximum `m` at `argmax`.
     fn new(z: &[T], m: T, argmax: usize) -> Self {
-        let mut rest = CompensatedSum::new();
-        for (d, &x) in z.iter().enumerate() {
-            if d != argmax {
-                rest.add(shifted_exp(shifted(x, m)));
+        let second = z
+            .iter()
+            .enumerate()
+            .filter(|&(d, _)| d != argmax)
+            .fold(T::neg_infinity(), |a, (_, &x)| a.max(x));
+        let (rest, rest_error) = match scaling(second - m, z.len()) {
+            None => {
+                let mut rest = CompensatedSum::new();
+                for (d, &x) in z.iter().enumerate() {
+                    if d != argmax {
+                        rest.add(shifted_exp(shifted(x, m)));
+                    }
+                }
+                rest.parts()
             }
-        }
-        let (rest, rest_error) = rest.parts();
+            Some(k) => scaled_rest(z, m, argmax, k),
+        };
         let (sum, error) = two_sum(T::one(), rest);
         Normalizer {
             max: m,

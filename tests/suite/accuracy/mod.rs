@@ -16,6 +16,7 @@
 
 pub mod batch;
 pub mod generators;
+mod issue16;
 pub mod measure;
 mod properties;
 mod regressions;
