@@ -43,19 +43,17 @@
 pub mod batch;
 mod check;
 pub mod cross_entropy;
-mod dispatch;
 mod error;
-pub mod fused;
 pub mod gradient;
 pub mod jacobian;
+mod kernels;
 pub mod likelihood;
 pub mod logistic;
-pub mod online_normalizer;
 pub mod softmax;
 mod summation;
-mod vector_lanes;
-pub mod vector_math;
 pub mod verify;
+
+pub use kernels::{fused, online_normalizer, vector_math};
 
 pub use check::target_sum_tolerance;
 pub use error::{Error, Result};

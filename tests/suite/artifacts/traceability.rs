@@ -1086,6 +1086,32 @@ fn sample_library() -> Library {
     ]))
 }
 
+/// A module of a private parent, re-exported at the root, keeps the
+/// functions it re-exports by name from a private sibling (the layout of
+/// `src/kernels/`: `fused` re-exports `row_sum::sum_without_max`).
+#[test]
+fn traceability_library_scan_follows_a_reexported_module_of_a_private_parent() {
+    let lib = Library::parse(&files(&[
+        ("lib.rs", "mod k;\npub use k::api;\n"),
+        ("k/mod.rs", "pub mod api;\nmod inner;\n"),
+        ("k/api.rs", "pub use super::inner::f;\npub fn g() {}\n"),
+        (
+            "k/inner.rs",
+            "// ANCHOR: f\npub fn f() {}\n// ANCHOR_END: f\n",
+        ),
+    ]));
+    let paths: Vec<(&str, &str)> = lib
+        .functions
+        .iter()
+        .map(|f| (f.path.as_str(), f.file.as_str()))
+        .collect();
+    assert_eq!(paths, [("api::f", "k/inner.rs"), ("api::g", "k/api.rs")]);
+    let anchor = lib
+        .anchors
+        .get(&("k/inner.rs".to_string(), "f".to_string()));
+    assert_eq!(anchor, Some(&Ok("api::f".to_string())));
+}
+
 #[test]
 fn traceability_library_scan_finds_exactly_the_public_functions() {
     let lib = sample_library();

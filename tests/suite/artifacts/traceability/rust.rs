@@ -231,6 +231,18 @@ pub(super) fn library(
             .filter(|f| f.2)
             .map(|(name, ..)| (vec![name.clone()], (module.to_vec(), name.clone())))
             .collect();
+        // Functions the module re-exports by name (`pub use super::m::f;`),
+        // so that a re-exported module keeps them.
+        for (target, name) in &m.uses {
+            let (Some(name), Some((last, parent))) = (name, target.split_last()) else {
+                continue;
+            };
+            if let Some(p) = by_path.get(parent)
+                && p.fns.iter().any(|f| &f.0 == last && f.2)
+            {
+                out.push((vec![name.clone()], (parent.to_vec(), last.clone())));
+            }
+        }
         for (child, is_pub) in &m.children {
             if *is_pub {
                 let mut p = module.to_vec();

@@ -11,6 +11,7 @@
 //! register, one value in the portable fallback. `pulp` checks the processor
 //! and holds the `unsafe` of the intrinsics; there is none in this crate.
 
+use super::compensated::{Compensated, two_sum};
 use pulp::Simd;
 
 mod sealed {
@@ -120,3 +121,62 @@ lane_float!(
     equal_f64s,
     select_f64s
 );
+
+/// The scalar lanes of a short row's sum (entry $c$ in lane $c \bmod 4$).
+pub(crate) const LANES: usize = 4;
+
+/// The scalar lanes of a short row's sum $R$: four running sums in `f64`
+/// (compensated for `f64`) and the counts of ties, kept in registers.
+pub trait ShortLanes: Copy + sealed::Sealed {
+    /// The running sums, one per lane, of a row's exponentials.
+    #[doc(hidden)]
+    type Lanes: Default;
+    /// Add $e_c$ to lane `j`, or count a tie if $z_c$ is the max (`top`).
+    #[doc(hidden)]
+    fn accumulate(lanes: &mut Self::Lanes, j: usize, top: bool, e: Self);
+    /// The lanes' total $R$.
+    #[doc(hidden)]
+    fn total(lanes: &Self::Lanes) -> f64;
+}
+
+impl ShortLanes for f32 {
+    /// The sums, in `f64`, and the counts of ties, in `f32` (exact up to 2^24).
+    type Lanes = ([f64; LANES], [f32; LANES]);
+    #[inline(always)]
+    fn accumulate(lanes: &mut Self::Lanes, j: usize, top: bool, e: f32) {
+        // Arithmetic, not a branch: the max's position in a row is random,
+        // and a mispredicted branch per row costs more than a short row.
+        let keep = f32::from(u8::from(!top));
+        lanes.0[j] += f64::from(e * keep);
+        lanes.1[j] += 1.0 - keep;
+    }
+    #[inline(always)]
+    fn total(lanes: &Self::Lanes) -> f64 {
+        let sum: f64 = lanes.0.iter().sum();
+        sum + (f64::from(lanes.1.iter().sum::<f32>()) - 1.0)
+    }
+}
+
+impl ShortLanes for f64 {
+    /// The sums, their compensations, and the counts of ties.
+    type Lanes = ([f64; LANES], [f64; LANES], [f64; LANES]);
+    #[inline(always)]
+    fn accumulate(lanes: &mut Self::Lanes, j: usize, top: bool, e: f64) {
+        // Arithmetic, not a branch (as for f32).
+        let keep = f64::from(u8::from(!top));
+        let (s, err) = two_sum(lanes.0[j], e * keep);
+        lanes.0[j] = s;
+        lanes.1[j] += err;
+        lanes.2[j] += 1.0 - keep;
+    }
+    #[inline(always)]
+    fn total(lanes: &Self::Lanes) -> f64 {
+        let mut total = Compensated::default();
+        for &s in &lanes.0 {
+            total.add(s);
+        }
+        total.add(lanes.1.iter().sum::<f64>());
+        total.add(lanes.2.iter().sum::<f64>() - 1.0);
+        total.value()
+    }
+}

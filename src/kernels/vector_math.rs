@@ -40,6 +40,8 @@
 //! exponential; `f64`, on millions of random and adversarial inputs, against a
 //! double-double exponential. The bounds are in [`exp`]'s documentation.
 
+pub use super::mul_add::{Fused, MulAdd, Separate};
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -92,46 +94,6 @@ pub trait VectorExp: Copy + sealed::Sealed {
     fn run_exp_into(x: &[Self], out: &mut [Self]);
 }
 
-/// How the polynomials compute `a·b + c`: with one rounding ([`Fused`]) or two
-/// ([`Separate`]). The kernels use [`Fused`] where the processor has FMA
-/// (picked at run time) and [`Separate`] elsewhere, since a fused
-/// multiply–add without hardware support is a slow library call.
-pub trait MulAdd {
-    /// `a·b + c`.
-    ///
-    /// ```math
-    /// \operatorname{muladd}(a, b, c) = a b + c
-    /// ```
-    ///
-    /// ```
-    /// use softmax_cross_entropy::vector_math::{Fused, MulAdd, Separate};
-    /// let (a, b) = (1.0 + f64::EPSILON, 1.0 - f64::EPSILON);
-    /// assert_eq!(Separate::mul_add(a, b, -1.0), 0.0); // a·b rounds to 1
-    /// assert_eq!(Fused::mul_add(a, b, -1.0), -f64::EPSILON * f64::EPSILON);
-    /// ```
-    fn mul_add<T: num_traits::Float>(a: T, b: T, c: T) -> T;
-}
-
-/// `a·b + c` with one rounding (an FMA instruction where the processor has one).
-pub struct Fused;
-
-/// `a·b + c` as a product and a sum, two roundings.
-pub struct Separate;
-
-impl MulAdd for Fused {
-    #[inline(always)]
-    fn mul_add<T: num_traits::Float>(a: T, b: T, c: T) -> T {
-        a.mul_add(b, c)
-    }
-}
-
-impl MulAdd for Separate {
-    #[inline(always)]
-    fn mul_add<T: num_traits::Float>(a: T, b: T, c: T) -> T {
-        a * b + c
-    }
-}
-
 impl VectorExp for f32 {
     const ZERO: f32 = 0.0;
 
@@ -148,7 +110,7 @@ impl VectorExp for f32 {
     }
 
     fn run_exp_into(x: &[f32], out: &mut [f32]) {
-        crate::dispatch::run(ExpInto { x, out });
+        super::dispatch::run(ExpInto { x, out });
     }
 }
 
@@ -168,7 +130,7 @@ impl VectorExp for f64 {
     }
 
     fn run_exp_into(x: &[f64], out: &mut [f64]) {
-        crate::dispatch::run(ExpInto { x, out });
+        super::dispatch::run(ExpInto { x, out });
     }
 }
 
@@ -373,7 +335,7 @@ struct ExpInto<'a, T> {
     out: &'a mut [T],
 }
 
-impl<T: VectorExp> crate::dispatch::Kernel for ExpInto<'_, T> {
+impl<T: VectorExp> super::dispatch::Kernel for ExpInto<'_, T> {
     type Output = ();
 
     #[inline(always)]

@@ -3,7 +3,7 @@
 //!
 //! A kernel is written once, generic over [`MulAdd`] and over `pulp`'s
 //! instruction set `S`: plain loops, which the compiler vectorizes, and
-//! explicit vector loops over `S`'s registers ([`crate::vector_lanes`]). On
+//! explicit vector loops over `S`'s registers (the private module `lanes`). On
 //! x86-64, `pulp` checks once per call whether the processor has AVX2 and FMA
 //! (x86-64-v3); if so, it runs the kernel inside a function compiled for
 //! those features, with `S` its 256-bit registers (8 `f32`, 4 `f64`) and the
@@ -13,7 +13,7 @@
 //! separate. The `unsafe` of calling a function compiled for features the
 //! baseline lacks stays inside `pulp`, behind its check.
 
-use crate::vector_math::{Fused, MulAdd, Separate};
+use super::mul_add::{Fused, MulAdd, Separate};
 
 /// A kernel: a computation written once for both ways of multiplying and adding.
 /// Every implementation and everything it calls is `#[inline(always)]`, so that
