@@ -18,6 +18,7 @@
 //! - [`eval`]: evaluating an expression; [`library`]: the crate's functions by name;
 //! - [`check`]: one equation, all draws, all free indices;
 //! - [`notation`]: the few equations that state notation, with reasons;
+//! - [`references`]: every equation number in the prose links to its anchor;
 //! - [`mutants`]: typos of every equation, which the check must catch
 //!   (`cargo xtask equation-mutants`).
 
@@ -30,6 +31,7 @@ mod library;
 mod mutants;
 mod notation;
 mod num;
+mod references;
 mod tex;
 
 use std::path::PathBuf;
