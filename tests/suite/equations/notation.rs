@@ -23,7 +23,7 @@ pub const LISTED: &[(&str, &str)] = &[
     ),
     (
         "eq-log1p-normalizer",
-        "the correction c/u is the rounding error of 1 + x over u, at most 2^-53 relative: a float evaluation rounds 1 + x itself, so it could not fail on that term; in exact arithmetic the equation holds only to (c/u)^2/2 ≤ 2^-107, as ln(1 + c/u) ≈ c/u; the ln_1p tests below it measure the kernel in ulps against the oracle",
+        "the correction ρ/β is the rounding error of 1 + x over β = fl(1 + x), at most 2^-53 relative: a float evaluation rounds 1 + x itself, so it could not fail on that term; in exact arithmetic the approximation holds only to (ρ/β)^2/2 ≤ 2^-107, as ln(1 + ρ/β) ≈ ρ/β; the ln_1p tests below it measure the kernel in ulps against the oracle",
     ),
 ];
 
