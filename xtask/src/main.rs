@@ -67,15 +67,21 @@ Commands:
                        proved-equivalent ones in
                        tests/suite/equations/equivalent-mutants.txt; prints
                        the counts (a few seconds)
-  bench [--peers | --replot]
-                       the kernel benchmarks (criterion, `benches/`) pinned to
-                       core 0 with `taskset -c 0`; writes the table
-                       book/benchmarks/kernels.md and the plot
-                       book/benchmarks/kernels.svg (--peers: also NumPy, SciPy
-                       and jax.jit, from a virtual environment it sets up in
-                       target/peers-venv; needs python3 and PyPI); saves the
-                       measurements in book/benchmarks/kernels.tsv. --replot:
-                       only redraws the plot from that file, measuring nothing
+  bench [--peers] [--quick] [--replot]
+                       every side in one run, pinned to one core (taskset -c
+                       0, or BENCH_CORE), wall clock, median and spread of 7
+                       samples of about 0.2 s per case: the kernels
+                       (`benches/`), and with --peers candle 0.9
+                       (`benches/candle/`, its own workspace), NumPy and
+                       jax.jit (`benches/peers.py`, in target/peers-venv,
+                       pinned by benches/requirements.txt; needs python3 and
+                       PyPI). A full --peers run writes the artifact
+                       book/benchmarks/run.tsv and kernels.tsv, the table
+                       book/benchmarks/kernels.md (also spliced into
+                       book/fast-kernel.md) and the plot kernels.svg; --quick
+                       (5 samples of 0.02 s) or no --peers writes them to
+                       target/bench/ instead. --replot: only redraws the
+                       table and plot from the artifact, measuring nothing
   kernel-accuracy      the opt-in accuracy runs of the kernels' exp and ln_1p:
                        every f32 input, ten million f64 inputs, ln_1p on every
                        f32 of its domain, the short exp against the full one
