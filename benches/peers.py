@@ -37,10 +37,15 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # One thread for XLA's own work; the process is pinned to one core anyway.
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
-import numpy as np  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import optax  # noqa: E402
+try:
+    import numpy as np
+    import jax
+    import jax.numpy as jnp
+    import optax
+except ImportError as error:
+    sys.exit("benches/peers.py: a peer is missing ({}): `cargo xtask bench --peers` installs "
+             "benches/requirements.txt into target/peers-venv; delete that directory to "
+             "reinstall".format(error))
 
 jax.config.update("jax_enable_x64", True)
 

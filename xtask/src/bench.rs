@@ -276,7 +276,6 @@ impl Run {
         }
         let text = String::from_utf8_lossy(&output.stdout);
         let before = self.cases.len();
-        let mut side = String::new();
         for line in text.lines() {
             let f: Vec<&str> = line.split('\t').collect();
             match f.as_slice() {
@@ -289,7 +288,6 @@ impl Run {
                 ["time", g, s, ty, r, c, calls, samples] => {
                     let case = parse_case(r, c, calls, samples)
                         .ok_or_else(|| crate::Failure(format!("cannot read the line `{line}`")))?;
-                    side = s.to_string();
                     self.cases.insert(
                         (g.to_string(), s.to_string(), ty.to_string(), case.0, case.1),
                         case.2,
@@ -303,7 +301,7 @@ impl Run {
         }
         eprintln!(
             "{}: {} cases",
-            if side.is_empty() { "?" } else { &side },
+            args.first().map_or(program, PathBuf::as_path).display(),
             self.cases.len() - before
         );
         Ok(())
@@ -590,16 +588,17 @@ fn table(run: &Run) -> String {
             let _ = writeln!(md, "- {side}: {v}.");
         }
     }
-    let versions: Vec<String> = ["rustc", "python", "numpy", "jax", "jaxlib", "optax"]
-        .iter()
-        .filter_map(|k| run.meta.get(*k).map(|v| format!("{k} {v}")))
-        .collect();
+    let versions: Vec<String> = [
+        "rustc", "candle", "python", "numpy", "jax", "jaxlib", "optax",
+    ]
+    .iter()
+    .filter_map(|k| {
+        let v = run.meta.get(*k)?;
+        Some(format!("{k} {}", v.strip_prefix("rustc ").unwrap_or(v)))
+    })
+    .collect();
     if !versions.is_empty() {
-        let _ = writeln!(
-            md,
-            "- Versions: {}; candle-core and candle-nn 0.9.2.",
-            versions.join(", ")
-        );
+        let _ = writeln!(md, "- Versions: {}.", versions.join(", "));
     }
     md.push_str(&summary(run));
     md
@@ -723,7 +722,7 @@ fn plot(run: &Run) -> String {
         y0 += 20.0;
     }
     let c_min = (shapes[0].1 as f64).log10() - 0.15;
-    let c_max = (shapes[shapes.len() - 1].1 as f64).log10() + 0.15;
+    let c_max = (shapes[shapes.len() - 1].1 as f64).log10() + 0.25;
     for (group, title) in GROUPS {
         let top = y0 + 24.0;
         let bottom = top + panel_h;
@@ -979,7 +978,7 @@ fn venv(root: &Path) -> Result<PathBuf> {
     if !install.status().is_ok_and(|s| s.success()) {
         fail!(
             "could not install the pinned peers ({REQUIREMENTS}) into {}: pip needs PyPI (or a \
-             mirror set by PIP_INDEX_URL)",
+             mirror set by PIP_INDEX_URL); if the environment is broken, delete it and run again",
             venv.display()
         );
     }
