@@ -213,6 +213,8 @@ impl Run {
                 protocol.samples, protocol.seconds
             ),
         );
+        set("samples", protocol.samples.to_string());
+        set("sample_seconds", protocol.seconds.to_string());
         set("rustc", output(Command::new("rustc").arg("--version")));
         set(
             "commit",
@@ -364,12 +366,8 @@ impl Run {
             first_field(m("load_before")),
             first_field(m("load_after")),
             m("command"),
-            self.cases.values().next().map_or(0, |c| c.samples.len()),
-            self.meta
-                .get("protocol")
-                .and_then(|p| p.split("about ").nth(1))
-                .and_then(|p| p.split(' ').next())
-                .unwrap_or("?"),
+            m("samples"),
+            m("sample_seconds"),
             m("commit"),
         )
     }

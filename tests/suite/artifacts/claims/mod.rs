@@ -85,12 +85,6 @@ fn derived() -> Vec<(&'static str, f64)> {
 const PENDING: &[(&str, &str, &[&str], &str)] = &[
     (
         "book/fast-kernel.md",
-        "How fast",
-        &[],
-        "the benchmark section is regenerated from the bench artifact (issue 17, issue 15 item 8)",
-    ),
-    (
-        "book/fast-kernel.md",
         "*",
         &["ns", "×", "%"],
         "the speed sentences of the kernel chapter are regenerated from the bench artifact (issue 17)",

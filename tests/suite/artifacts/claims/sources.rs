@@ -28,8 +28,11 @@ pub fn all(root: &Path) -> BTreeMap<String, (Value, &'static str)> {
         accuracy(&read("book/accuracy.md")),
     );
     put(
-        "book/benchmarks/kernels.tsv (cargo xtask bench --peers)",
-        bench(&read("book/benchmarks/kernels.tsv")),
+        "book/benchmarks/kernels.tsv and run.tsv (cargo xtask bench --peers)",
+        bench(
+            &read("book/benchmarks/kernels.tsv"),
+            &read("book/benchmarks/run.tsv"),
+        ),
     );
     put(
         "mutants-summary.txt (cargo xtask mutants)",
@@ -173,32 +176,57 @@ fn table_cells(lines: &[&str]) -> Vec<(String, String, String)> {
     out
 }
 
-/// `book/benchmarks/kernels.tsv`: `bench.GROUP.TOOL.TYPE.ROWSxCLASSES` in ns
-/// per element (`f32`/`float32` both read as `f32`), and from its header
-/// `bench.date` and `bench.machine`.
-fn bench(tsv: &str) -> Vec<(String, Value)> {
+/// `book/benchmarks/kernels.tsv` (one line per case, under a header of
+/// column names): `bench.GROUP.SIDE.TYPE.ROWSxCLASSES`, the median in ns per
+/// element, and `….min`, `….max`, `….q1`, `….q3`; `book/benchmarks/run.tsv`
+/// (`key<TAB>value`): `bench.run.KEY` for each of its keys (the load
+/// average `bench.run.load_before` as its 1-minute figure), and
+/// `bench.date` and `bench.machine` (its `date` and `cpu`).
+fn bench(cases: &str, run: &str) -> Vec<(String, Value)> {
     let mut out = Vec::new();
-    for line in tsv.lines() {
-        if let Some(head) = line.strip_prefix("# Measured ") {
-            if let Some((date, rest)) = head.split_once(' ') {
-                out.push(("bench.date".into(), Value::Text(date.into())));
-                if let Some(machine) = rest.split_once(" on ").map(|(_, m)| m) {
-                    let machine = machine.split(" (").next().unwrap_or(machine);
-                    out.push(("bench.machine".into(), Value::Text(machine.trim().into())));
+    let mut lines = cases.lines();
+    let columns: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+    let at = |name: &str| columns.iter().position(|c| *c == name);
+    if let (Some(g), Some(s), Some(t), Some(r), Some(c)) = (
+        at("group"),
+        at("side"),
+        at("type"),
+        at("rows"),
+        at("classes"),
+    ) {
+        for line in lines {
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() != columns.len() {
+                continue;
+            }
+            let key = format!("bench.{}.{}.{}.{}x{}", f[g], f[s], f[t], f[r], f[c]);
+            for (column, suffix) in [
+                ("median_ns", ""),
+                ("min_ns", ".min"),
+                ("max_ns", ".max"),
+                ("q1_ns", ".q1"),
+                ("q3_ns", ".q3"),
+            ] {
+                if let Some(i) = at(column) {
+                    out.push((format!("{key}{suffix}"), value(f[i])));
                 }
             }
-            continue;
         }
-        if line.starts_with('#') {
+    }
+    for line in run.lines().skip(1) {
+        let Some((k, v)) = line.split_once('\t') else {
             continue;
-        }
-        let f: Vec<&str> = line.split('\t').collect();
-        if let [group, tool, ty, rows, classes, ns] = f[..] {
-            let ty = ty.replace("float", "f");
-            out.push((
-                format!("bench.{group}.{tool}.{ty}.{rows}x{classes}"),
-                value(ns),
-            ));
+        };
+        let v = if k.starts_with("load_") {
+            v.split(' ').next().unwrap_or(v)
+        } else {
+            v
+        };
+        out.push((format!("bench.run.{k}"), value(v)));
+        match k {
+            "date" => out.push(("bench.date".into(), Value::Text(v.into()))),
+            "cpu" => out.push(("bench.machine".into(), Value::Text(v.into()))),
+            _ => {}
         }
     }
     out
