@@ -38,9 +38,11 @@
 //!   are plain loops, which the compiler vectorizes; the row's max and the
 //!   sum of $R$ are explicit loops over `pulp`'s vector registers
 //!   (the private module `lanes`), which it would not vectorize. `pulp` compiles
-//!   the kernel a second time for AVX2 and FMA and picks that version at run
-//!   time where the processor has them (the private module `dispatch`); the two
-//!   versions round their multiply–adds differently, and both are measured.
+//!   the kernel again for AVX-512 and for AVX2 with FMA and picks the best
+//!   version the processor has at run time ([`instruction_set`]); the
+//!   versions round their multiply–adds and order their lanes differently,
+//!   and each is measured. [`with_instruction_set`] holds the kernels to one
+//!   of them ([`InstructionSet::Portable`]: the same bits on every processor).
 //! - **No work a row does not need.** Where every $z_c - m$ of a row is at
 //!   least $-86$ (`f32`) or $-700$ (`f64`), no $e^{z_c - m}$ is subnormal and
 //!   the exponential skips its clamps and its two-step scaling
@@ -55,6 +57,9 @@ use super::rows::run_batch;
 use crate::batch::Reduction;
 use crate::{Result, check};
 
+pub use super::dispatch::{
+    InstructionSet, instruction_set, instruction_sets, with_instruction_set,
+};
 pub use super::float::{Job, KernelFloat};
 pub use super::row_sum::sum_without_max;
 

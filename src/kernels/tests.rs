@@ -1,7 +1,7 @@
 //! Unit tests of the kernels that need their private parts: the portable
 //! path forced, and the count of rows handed to the reference functions.
 
-use super::dispatch::run_portable;
+use super::dispatch::{InstructionSet, run_on};
 use super::finish::{ClassTargets, SoftmaxRows};
 use super::float::KernelFloat;
 use super::fused::*;
@@ -24,7 +24,7 @@ fn portable_agrees<T: KernelFloat + std::fmt::Debug>() {
             classes: c,
             finish: SoftmaxRows,
         };
-        run_portable(rows).unwrap();
+        run_on(InstructionSet::Portable, rows).unwrap();
         let eps = T::epsilon().widen();
         for (x, y) in a.iter().zip(&b) {
             assert!(
@@ -43,7 +43,7 @@ fn portable_agrees<T: KernelFloat + std::fmt::Debug>() {
             classes: c,
             finish,
         };
-        let portable = run_portable(rows).unwrap();
+        let portable = run_on(InstructionSet::Portable, rows).unwrap();
         let loss = loss.unwrap().widen();
         assert!(
             (loss - portable).abs() <= 4.0 * eps * loss,

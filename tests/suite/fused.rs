@@ -12,9 +12,10 @@ use softmax_cross_entropy::batch::{
     batch_gradient_from_logits_into,
 };
 use softmax_cross_entropy::fused::{
-    KernelFloat, log_softmax_rows, log_softmax_rows_in_place, loss_and_gradient,
-    loss_and_gradient_classes, loss_and_gradient_classes_in_place, loss_and_gradient_in_place,
-    softmax_rows, softmax_rows_in_place, sum_without_max,
+    InstructionSet, KernelFloat, instruction_sets, log_softmax_rows, log_softmax_rows_in_place,
+    loss_and_gradient, loss_and_gradient_classes, loss_and_gradient_classes_in_place,
+    loss_and_gradient_in_place, softmax_rows, softmax_rows_in_place, sum_without_max,
+    with_instruction_set,
 };
 use softmax_cross_entropy::softmax::{log_softmax_into, softmax_into};
 use softmax_cross_entropy::{Error, Result};
@@ -61,6 +62,28 @@ fn one_hot<T: KernelFloat>(labels: &[usize], c: usize) -> Vec<T> {
         .iter()
         .flat_map(|&k| (0..c).map(move |j| if j == k { T::one() } else { T::zero() }))
         .collect()
+}
+
+/// Run `f` once on every instruction set this processor has (the portable
+/// path included), with the kernels held to it.
+pub fn on_every_instruction_set<R>(mut f: impl FnMut(InstructionSet) -> R) -> Vec<R> {
+    instruction_sets()
+        .into_iter()
+        .map(|set| with_instruction_set(set, || f(set)).expect("an available set"))
+        .collect()
+}
+
+/// [`check_against_reference`] on every instruction set.
+fn check_on_every_set<T: KernelFloat + std::fmt::Debug>(
+    batch: Batch<T>,
+    reduction: Reduction,
+) -> std::result::Result<(), TestCaseError> {
+    on_every_instruction_set(|set| {
+        check_against_reference(batch.clone(), reduction)
+            .map_err(|e| TestCaseError::fail(format!("{}: {e}", set.name())))
+    })
+    .into_iter()
+    .collect()
 }
 
 /// Every kernel against the reference functions, row by row, within
@@ -145,12 +168,12 @@ fn reduction() -> impl Strategy<Value = Reduction> {
 proptest! {
     #[test]
     fn kernels_match_reference_f64(batch in batches(30.0), reduction in reduction()) {
-        check_against_reference(batch, reduction)?;
+        check_on_every_set(batch, reduction)?;
     }
 
     #[test]
     fn kernels_match_reference_f32(batch in batches(30.0), reduction in reduction()) {
-        check_against_reference(narrow(batch), reduction)?;
+        check_on_every_set(narrow(batch), reduction)?;
     }
 }
 
@@ -617,19 +640,76 @@ const KERNEL_BOUND: f64 = 8.0;
 
 #[test]
 fn kernels_accurate_on_adversarial_rows() {
-    for (name, worst) in [
-        ("f32", measure::<f32>(-100.0)),
-        ("f64", measure::<f64>(-740.0)),
-    ] {
-        println!("{name}: {worst:?}");
-        for (what, e) in [
-            ("softmax", worst.softmax),
-            ("log_softmax", worst.log_softmax),
-            ("loss", worst.loss),
-            ("gradient (classes)", worst.gradient_classes),
-            ("gradient (targets)", worst.gradient_targets),
+    on_every_instruction_set(|set| {
+        for (name, worst) in [
+            ("f32", measure::<f32>(-100.0)),
+            ("f64", measure::<f64>(-740.0)),
         ] {
-            assert!(e <= KERNEL_BOUND, "{name} {what}: {e} ulp");
+            println!("{} {name}: {worst:?}", set.name());
+            for (what, e) in [
+                ("softmax", worst.softmax),
+                ("log_softmax", worst.log_softmax),
+                ("loss", worst.loss),
+                ("gradient (classes)", worst.gradient_classes),
+                ("gradient (targets)", worst.gradient_targets),
+            ] {
+                assert!(e <= KERNEL_BOUND, "{} {name} {what}: {e} ulp", set.name());
+            }
         }
+    });
+}
+
+/// The dispatch: every instruction set this processor has is listed (the
+/// portable one first, the default last), can be forced on this thread and
+/// is released afterwards (also after a panic); one it lacks is refused. The
+/// forced path is the one that runs: the portable exponential is the
+/// separate-multiply–add `exp` bit for bit, the others round their
+/// multiply–adds once and differ from it somewhere.
+#[test]
+fn every_instruction_set_is_listed_forced_and_released() {
+    use softmax_cross_entropy::fused::instruction_set;
+    use softmax_cross_entropy::vector_math::{exp, exp_into};
+    let sets = instruction_sets();
+    assert_eq!(sets[0], InstructionSet::Portable);
+    let default = instruction_set();
+    assert_eq!(sets.last(), Some(&default));
+    #[cfg(target_arch = "x86_64")]
+    {
+        let has = |f: &[bool]| f.iter().all(|&b| b);
+        let v3 = has(&[
+            is_x86_feature_detected!("avx2"),
+            is_x86_feature_detected!("fma"),
+        ]);
+        assert_eq!(sets.contains(&InstructionSet::Avx2Fma), v3);
+        let v4 = has(&[
+            v3,
+            is_x86_feature_detected!("avx512f"),
+            is_x86_feature_detected!("avx512bw"),
+            is_x86_feature_detected!("avx512cd"),
+            is_x86_feature_detected!("avx512dq"),
+            is_x86_feature_detected!("avx512vl"),
+        ]);
+        assert_eq!(sets.contains(&InstructionSet::Avx512), v4);
+        assert_eq!(with_instruction_set(InstructionSet::Fma, || ()), None);
     }
+    let x: Vec<f64> = (0..2000).map(|i| -700.0 + f64::from(i) * 0.3517).collect();
+    for &set in &sets {
+        let inner = with_instruction_set(set, || {
+            let nested = with_instruction_set(InstructionSet::Portable, instruction_set);
+            (instruction_set(), nested, instruction_set())
+        });
+        assert_eq!(inner, Some((set, Some(InstructionSet::Portable), set)));
+        let mut out = vec![0.0; x.len()];
+        with_instruction_set(set, || exp_into(&x, &mut out).unwrap());
+        let same = x
+            .iter()
+            .zip(&out)
+            .all(|(&x, &y)| exp(x).to_bits() == y.to_bits());
+        assert_eq!(same, set == InstructionSet::Portable, "{}", set.name());
+    }
+    let unwound = std::panic::catch_unwind(|| {
+        with_instruction_set(InstructionSet::Portable, || panic!("inside"));
+    });
+    assert!(unwound.is_err());
+    assert_eq!(instruction_set(), default);
 }

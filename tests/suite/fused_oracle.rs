@@ -76,6 +76,14 @@ fn run<T: Measured + KernelFloat>() {
     if !explicit {
         config.cases = (cases() / 8).max(4);
     }
+    crate::fused::on_every_instruction_set(|set| run_on::<T>(set.name(), &config, explicit));
+}
+
+fn run_on<T: Measured + KernelFloat>(
+    set: &str,
+    config: &proptest::test_runner::Config,
+    explicit: bool,
+) {
     for category in Category::ALL {
         if category == Category::Large && !explicit {
             continue;
@@ -88,13 +96,13 @@ fn run<T: Measured + KernelFloat>() {
         });
         if let Err(e) = outcome {
             panic!(
-                "fused kernels ({}, {}): {e}",
+                "fused kernels ({set}, {}, {}): {e}",
                 category.name(),
                 T::FORMAT.name
             );
         }
         println!(
-            "fused kernels, {} {}: worst {:.3}",
+            "fused kernels, {set}, {} {}: worst {:.3}",
             T::FORMAT.name,
             category.name(),
             worst.get()

@@ -4,7 +4,21 @@
 //! (`cargo xtask kernel-accuracy`) run every `f32` and ten million `f64` inputs.
 
 use crate::double_double::{self as dd, Dd};
+use softmax_cross_entropy::fused::{instruction_sets, with_instruction_set};
 use softmax_cross_entropy::vector_math::{Fused, Separate, VectorExp, exp, exp_into, ln_1p};
+
+/// `exp_into(x)` on every instruction set this processor has, each forced
+/// in turn (the portable path included).
+fn exp_into_on_every_set<T: VectorExp>(x: &[T]) -> Vec<Vec<T>> {
+    instruction_sets()
+        .into_iter()
+        .map(|set| {
+            let mut out = vec![T::ZERO; x.len()];
+            with_instruction_set(set, || exp_into(x, &mut out).unwrap()).unwrap();
+            out
+        })
+        .collect()
+}
 
 /// The bounds stated in `vector_math::exp`'s documentation and the book, in
 /// ulps: `f32` measured 1.0103 over all 2^32 inputs (at x = −5.8778844),
@@ -15,24 +29,24 @@ const EXP_BOUND: f64 = 1.02;
 /// The bound stated for `vector_math::ln_1p`, in ulps.
 const LN_1P_BOUND: f64 = 1.0;
 
-/// The worst error of the `f32` exponential (both the portable [`exp`] and
-/// the dispatched [`exp_into`]) over the bit patterns `bits`, and the
+/// The worst error of the `f32` exponential (the portable [`exp`] and
+/// [`exp_into`] on every instruction set) over the bit patterns `bits`, and the
 /// catastrophic cases: 0 for a true value of at least half the smallest
 /// subnormal, `inf` for a true value below `f32::MAX`.
 fn f32_exp_errors(bits: impl Iterator<Item = u32>) -> (f64, f32, Vec<String>) {
     let mut worst = (0.0, 0.0_f32);
     let mut bad = Vec::new();
     let mut x = Vec::with_capacity(1 << 16);
-    let mut out = vec![0.0_f32; 1 << 16];
-    let mut flush = |x: &mut Vec<f32>, worst: &mut (f64, f32), bad: &mut Vec<String>| {
-        exp_into(x, &mut out[..x.len()]).unwrap();
-        for (&x, &y) in x.iter().zip(&out) {
+    let flush = |x: &mut Vec<f32>, worst: &mut (f64, f32), bad: &mut Vec<String>| {
+        let outs = exp_into_on_every_set(x);
+        for (i, &x) in x.iter().enumerate() {
+            let got_all = outs.iter().map(|o| o[i]).chain([exp(x)]);
             if x.is_nan() {
-                assert!(y.is_nan() && exp(x).is_nan());
+                assert!(got_all.into_iter().all(f32::is_nan));
                 continue;
             }
             let truth = f64::from(x).exp();
-            for got in [y, exp(x)] {
+            for got in got_all {
                 // Beyond f32::MAX (or below half the smallest subnormal) the
                 // correctly rounded result is inf (or 0).
                 let e = if got == truth as f32 {
@@ -137,13 +151,14 @@ fn f64_exp_inputs(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// The worst error of the `f64` exponential (the portable [`exp`] and
+/// [`exp_into`] on every instruction set) over `x`.
 fn f64_exp_worst(x: &[f64]) -> (f64, f64) {
-    let mut out = vec![0.0; x.len()];
-    exp_into(x, &mut out).unwrap();
+    let outs = exp_into_on_every_set(x);
     let mut worst = (0.0, 0.0);
-    for (&x, &y) in x.iter().zip(&out) {
+    for (i, &x) in x.iter().enumerate() {
         let truth = dd::exp(Dd::new(x));
-        for got in [y, exp(x)] {
+        for got in outs.iter().map(|o| o[i]).chain([exp(x)]) {
             let e = if got == truth.to_f64() && got.is_infinite() {
                 0.0
             } else {
