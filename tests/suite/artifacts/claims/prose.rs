@@ -261,7 +261,13 @@ pub fn numbers(chars: &[char]) -> Vec<(usize, usize, Number)> {
             i += 1;
             continue;
         }
-        let start = i;
+        // A minus sign right before the digits, itself after a space, an
+        // opening bracket or `=`, belongs to the number: `x = −5.88`.
+        let negative = prev.is_some_and(|p| p == '−' || p == '-')
+            && i.checked_sub(2)
+                .map(|q| chars[q])
+                .is_none_or(|q| q.is_whitespace() || matches!(q, '(' | '[' | '='));
+        let start = if negative { i - 1 } else { i };
         let mut digits = String::new();
         let mut decimals: Option<usize> = None;
         while i < chars.len() {
@@ -299,6 +305,7 @@ pub fn numbers(chars: &[char]) -> Vec<(usize, usize, Number)> {
             .skip_while(|&d| d == '0')
             .count()
             .max(1);
+        let mantissa = if negative { -mantissa } else { mantissa };
         let mut value = mantissa;
         let mut half_unit = 0.5 * 10f64.powi(-(decimals as i32));
         // A power: 10⁵, 2^{24}, 10^-8; or a scale: 1.5·10⁴, 3.4 · 10^9.
@@ -466,6 +473,9 @@ mod tests {
         assert_eq!(v, [1e5, 16777216.0, 1.5e4, 1e-8]);
         assert_eq!(c[0].number.as_ref().unwrap().half_unit, 0.0);
         assert!((c[2].number.as_ref().unwrap().half_unit - 500.0).abs() < 1e-9);
+        let (c, _) = scan1("at x = −5.88<!-- claim: a -->, 3-4<!-- claim: b -->");
+        let v: Vec<f64> = c.iter().map(|c| c.number.as_ref().unwrap().value).collect();
+        assert_eq!(v, [-5.88, 4.0]);
     }
 
     #[test]
