@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Instant;
 
 /// `(crate, version)`: the binary has the crate's name. Keep in sync with
-/// .github/workflows/ci.yml (its cache key) and docs-notes/tooling.md.
+/// .github/workflows/ci.yml (its cache key) and docs/tooling.md.
 pub const PINNED: [(&str, &str); 2] = [("mdbook", "0.5.4"), ("mdbook-katex", "0.10.0")];
 
 /// `<repo>/target/tools`.
@@ -66,7 +66,10 @@ pub fn ensure_one(
     }
     let start = Instant::now();
     let mut cmd = cargo();
+    // With target/tools/bin in PATH, cargo does not warn "be sure to add
+    // `.../target/tools/bin` to your PATH": the xtask runs the tools from there.
     cmd.current_dir(repo)
+        .env("PATH", path_with_tools(repo)?)
         .args(["install", "--locked", "--force", "--root"])
         .arg(root(repo))
         .arg(format!("{name}@{version}"));
