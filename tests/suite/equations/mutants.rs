@@ -291,7 +291,10 @@ pub fn mutants(latex: &str) -> Vec<Mutant> {
                     || latex[j..].starts_with("\\Bigr")
                     || latex[j..].starts_with("\\approx")
                     || latex[j..].starts_with("\\ge")
-                    || latex[j..].starts_with("\\le"))
+                    || latex[j..].starts_with("\\le")
+                    // The end of an `aligned` block that a row of a long
+                    // equation ends (the term is dropped, not the block).
+                    || latex[j..].starts_with("\\end"))
             {
                 end = j;
                 break;
@@ -359,7 +362,9 @@ pub fn mutants(latex: &str) -> Vec<Mutant> {
             && !matches!(b.get(j + 1), Some(b'_' | b'^'))
             && !(j > 0 && (b[j - 1].is_ascii_alphabetic() || b[j - 1] == b'\\'))
     };
-    let stop = |j: usize| b[j] == b'=' || b[j] == b'&';
+    // A side ends at `=`. An alignment tab `&` is layout: the same equation
+    // broken over more rows (for a phone's column) has the same mutants.
+    let stop = |j: usize| b[j] == b'=';
     let mut moved = 0;
     for (start, end, content) in &subs {
         if content.contains('=') || content.contains('\\') {
