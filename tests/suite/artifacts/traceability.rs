@@ -893,15 +893,6 @@ fn slug(path: &str) -> String {
     path.replace("::", "-").replace('_', "-")
 }
 
-/// The last two segments of a path (`steps::merged`), enough to tell the
-/// functions of a row apart.
-fn short(path: &str) -> &str {
-    match path.rmatch_indices("::").nth(1) {
-        Some((i, _)) => &path[i + 2..],
-        None => path,
-    }
-}
-
 /// A path as inline code in a table cell, breakable after each `::` (a
 /// Markdown code span cannot be: the longest paths would make their column
 /// wider than the book's).
