@@ -82,14 +82,12 @@ fn derived() -> Vec<(&'static str, f64)> {
 /// Sections whose numbers other work is regenerating right now, each with
 /// its reason; the test says so when it skips them, and fails when a listed
 /// section no longer exists.
-const PENDING: &[(&str, &str, &[&str], &str)] = &[
-    (
-        "book/fast-kernel.md",
-        "*",
-        &["ns", "×", "%"],
-        "the speed sentences of the kernel chapter are regenerated from the bench artifact (issue 17)",
-    ),
-];
+const PENDING: &[(&str, &str, &[&str], &str)] = &[(
+    "book/fast-kernel.md",
+    "*",
+    &["ns", "×", "%"],
+    "the speed sentences of the kernel chapter are regenerated from the bench artifact (issue 17)",
+)];
 
 /// The numbers with a unit that predate this check, by file: each is being
 /// sourced or narrowed (issue 15). The list only shrinks: a number not on it
