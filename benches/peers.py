@@ -3,7 +3,7 @@
 Run by `cargo xtask bench --peers` in the virtual environment it sets up under
 target/ (benches/requirements.txt), pinned to the same core as the Rust
 sides. Takes `--shapes 4096x1000,... --samples N --seconds S` and prints the
-tab-separated lines of the protocol of benches/src/lib.rs (`meta` and `time`
+tab-separated lines of the protocol of benches/protocol/src/lib.rs (`meta` and `time`
 lines), with the same timing protocol (wall clock, time.perf_counter_ns) and
 the same inputs (SplitMix64 from the same seed, computed with NumPy).
 
@@ -52,7 +52,7 @@ jax.config.update("jax_enable_x64", True)
 TYPES = {"f32": np.float32, "f64": np.float64}
 
 
-# ---- inputs: benches/src/lib.rs `inputs`, the same stream --------------------
+# ---- inputs: benches/protocol/src/lib.rs `inputs`, the same stream --------------------
 
 def splitmix(index):
     with np.errstate(over="ignore"):
@@ -73,7 +73,7 @@ def inputs(rows, classes):
     return z.reshape(rows, classes), labels, t
 
 
-# ---- the timing protocol: benches/src/lib.rs `Plan::measure` ----------------
+# ---- the timing protocol: benches/protocol/src/lib.rs `Plan::measure` ----------------
 
 def calls_for(seconds, took, calls):
     per_call = max(took / calls, 1e-9)
@@ -240,7 +240,7 @@ def main():
     meta("isa.numpy", numpy_runtime())
     meta("isa.jax", xla_instruction_set())
     z, labels, _ = inputs(*shapes[0])
-    # benches/src/lib.rs `input_check`; cargo xtask bench compares the numbers.
+    # benches/protocol/src/lib.rs `input_check`; cargo xtask bench compares the numbers.
     meta("inputs", "{!r} {!r} {} {}".format(float(z.flat[0]), float(z.flat[-1]), labels[0], labels[-1]))
     for rows, classes in shapes:
         for ty in TYPES:

@@ -2,7 +2,7 @@
 //! in one run, pinned to one core, in wall-clock time, and the book's
 //! artifact, table and plot written from the samples.
 //!
-//! The sides are programs that speak the protocol of `benches/src/lib.rs`:
+//! The sides are programs that speak the protocol of `benches/protocol/src/lib.rs`:
 //! the kernels (`benches`, the workspace member), candle
 //! (`benches/candle`, a workspace of its own), NumPy and jax
 //! (`benches/peers.py`, in a virtual environment under `target/`). This

@@ -1,5 +1,5 @@
 //! candle's side of `cargo xtask bench --peers`: the idiomatic candle 0.9
-//! forms on the CPU, with the protocol and the inputs of `benches/src/lib.rs`.
+//! forms on the CPU, with the protocol and the inputs of `benches/protocol/src/lib.rs`.
 //!
 //! - softmax: `candle_nn::ops::softmax_last_dim`;
 //! - class labels: `candle_nn::loss::cross_entropy` (the mean over the rows)
@@ -13,7 +13,7 @@
 //! (`candle_core::utils::with_avx`), and run with `RAYON_NUM_THREADS=1`
 //! on the pinned core.
 
-use benches::{Plan, input_check, inputs, time_line};
+use bench_protocol::{Plan, input_check, inputs, time_line};
 use candle_core::{D, DType, Device, Result, Tensor, Var};
 use std::process::ExitCode;
 

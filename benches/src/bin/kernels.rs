@@ -2,9 +2,9 @@
 //! gradient with class labels and with soft targets, and a copy of the
 //! batch (the floor of any kernel that reads the batch and writes one of the
 //! same size), through the public API `softmax_cross_entropy::fused`, with
-//! the protocol of `benches/src/lib.rs`.
+//! the protocol of `benches/protocol/src/lib.rs`.
 
-use benches::{Plan, input_check, inputs, time_line};
+use bench_protocol::{Plan, input_check, inputs, time_line};
 use softmax_cross_entropy::batch::Reduction;
 use softmax_cross_entropy::fused::{
     KernelFloat, loss_and_gradient, loss_and_gradient_classes, softmax_rows,

@@ -1,5 +1,5 @@
 //! The timing protocol and the inputs shared by the Rust sides of
-//! `cargo xtask bench` (the kernels here, candle in `benches/candle/`);
+//! `cargo xtask bench` (the kernels in `benches/`, candle in `benches/candle/`);
 //! `benches/peers.py` implements the same protocol and draws the same inputs
 //! for NumPy and jax.
 //!
