@@ -2,10 +2,13 @@
 //! exponentials $e^{z_c - m}$ are in `out` and its normalizer is known, on
 //! the fast path and on the route of the reference functions.
 
-use super::compensated::{Compensated, two_sum};
+use super::compensated::{Compensated, LOSS_SCALE, RowLoss, two_sum};
 use super::float::KernelFloat;
 use super::rows::{Finish, Row};
-use crate::cross_entropy::{cross_entropy_from_logits, cross_entropy_from_logits_class};
+use crate::cross_entropy::{
+    cross_entropy_from_logits, cross_entropy_from_logits_class, scaled_cross_entropy_from_logits,
+    scaled_cross_entropy_from_logits_class,
+};
 use crate::gradient::cross_entropy_gradient_from_logits_into;
 use crate::softmax::{log_softmax_into, softmax_into};
 use crate::{Result, check};
@@ -25,9 +28,9 @@ impl<T: KernelFloat> Finish<T> for SoftmaxRows {
         }
         Some(0.0)
     }
-    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<f64> {
+    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<RowLoss> {
         softmax_into(z, out).map_err(check::in_sample(index))?;
-        Ok(0.0)
+        Ok(RowLoss::Plain(0.0))
     }
 }
 // ---------------------------------------------------------------------------
@@ -46,9 +49,9 @@ impl<T: KernelFloat> Finish<T> for LogSoftmaxRows {
         }
         Some(0.0)
     }
-    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<f64> {
+    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<RowLoss> {
         log_softmax_into(z, out).map_err(check::in_sample(index))?;
-        Ok(0.0)
+        Ok(RowLoss::Plain(0.0))
     }
 }
 // ---------------------------------------------------------------------------
@@ -83,9 +86,15 @@ impl<T: KernelFloat> Finish<T> for ClassTargets<'_> {
         e[k] = T::narrow(g_k * self.weight);
         Some(loss)
     }
-    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<f64> {
+    fn weight(&self) -> f64 {
+        self.weight
+    }
+    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<RowLoss> {
         let k = self.labels[index];
         let loss = cross_entropy_from_logits_class(z, k).map_err(check::in_sample(index))?;
+        let loss = scaled_if_beyond_range(loss, || {
+            scaled_cross_entropy_from_logits_class(z, k, T::narrow(LOSS_SCALE))
+        });
         // The one-hot row, so that y_k − 1 is computed as accurately as the
         // distribution route computes it (not 1 − 1 = 0 where y_k rounds to 1).
         let mut t = vec![T::zero(); z.len()];
@@ -95,9 +104,24 @@ impl<T: KernelFloat> Finish<T> for ClassTargets<'_> {
         for g in out.iter_mut() {
             *g = *g * w;
         }
-        Ok(loss.widen())
+        Ok(loss)
     }
 }
+
+/// The row loss `loss` as the total takes it: itself, or, where it is
+/// infinite (a loss beyond the float range, up to $2\,\mathrm{MAX}$ from
+/// logits $[\mathrm{MAX}, -\mathrm{MAX}]$), the loss times $2^{-64}$ from
+/// `scaled`.
+fn scaled_if_beyond_range<T: KernelFloat>(loss: T, scaled: impl FnOnce() -> Result<T>) -> RowLoss {
+    if loss.is_infinite()
+        && let Ok(scaled) = scaled()
+        && scaled.is_finite()
+    {
+        return RowLoss::Scaled(scaled.widen());
+    }
+    RowLoss::Plain(loss.widen())
+}
+
 // ---------------------------------------------------------------------------
 // Loss and gradient, distribution targets
 
@@ -150,15 +174,21 @@ impl<T: KernelFloat> Finish<T> for DistributionTargets<'_, T> {
         }
         Some(loss.value())
     }
-    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<f64> {
+    fn weight(&self) -> f64 {
+        self.weight
+    }
+    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<RowLoss> {
         let start = index * self.classes;
         let t = &self.targets[start..start + self.classes];
         let loss = cross_entropy_from_logits(z, t).map_err(check::in_sample(index))?;
+        let loss = scaled_if_beyond_range(loss, || {
+            scaled_cross_entropy_from_logits(z, t, T::narrow(LOSS_SCALE))
+        });
         cross_entropy_gradient_from_logits_into(z, t, out).map_err(check::in_sample(index))?;
         let w = T::narrow(self.weight);
         for g in out.iter_mut() {
             *g = *g * w;
         }
-        Ok(loss.widen())
+        Ok(loss)
     }
 }

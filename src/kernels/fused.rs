@@ -275,7 +275,7 @@ pub fn loss_and_gradient_classes<T: KernelFloat>(
     check::same_len("labels", rows, labels.len())?;
     let weight = weight(rows, reduction);
     let total = T::run_kernel(Some(z), out, classes, Job::Classes { labels, weight })?;
-    Ok(T::narrow(total * weight))
+    Ok(T::narrow(total))
 }
 // ANCHOR_END: loss_and_gradient_classes
 
@@ -303,7 +303,7 @@ pub fn loss_and_gradient_classes_in_place<T: KernelFloat>(
     check::same_len("labels", rows, labels.len())?;
     let weight = weight(rows, reduction);
     let total = T::run_kernel(None, z, classes, Job::Classes { labels, weight })?;
-    Ok(T::narrow(total * weight))
+    Ok(T::narrow(total))
 }
 
 /// The cross-entropy of a batch against target distributions `t` (row-major,
@@ -347,7 +347,7 @@ pub fn loss_and_gradient<T: KernelFloat>(
         tolerance: crate::target_sum_tolerance::<T>().widen(),
     };
     let total = T::run_kernel(Some(z), out, classes, job)?;
-    Ok(T::narrow(total * weight(rows, reduction)))
+    Ok(T::narrow(total))
 }
 // ANCHOR_END: loss_and_gradient
 
@@ -378,5 +378,5 @@ pub fn loss_and_gradient_in_place<T: KernelFloat>(
         tolerance: crate::target_sum_tolerance::<T>().widen(),
     };
     let total = T::run_kernel(None, z, classes, job)?;
-    Ok(T::narrow(total * weight(rows, reduction)))
+    Ok(T::narrow(total))
 }

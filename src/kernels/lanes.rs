@@ -134,9 +134,10 @@ pub trait ShortLanes: Copy + sealed::Sealed {
     /// Add $e_c$ to lane `j`, or count a tie if $z_c$ is the max (`top`).
     #[doc(hidden)]
     fn accumulate(lanes: &mut Self::Lanes, j: usize, top: bool, e: Self);
-    /// The lanes' total $R$.
+    /// The lanes' total $R$, the sum of the terms times `scale` (a power of
+    /// two: 1, or $2^{-K}$ for terms computed times $2^K$).
     #[doc(hidden)]
-    fn total(lanes: &Self::Lanes) -> f64;
+    fn total(lanes: &Self::Lanes, scale: f64) -> f64;
 }
 
 impl ShortLanes for f32 {
@@ -151,9 +152,9 @@ impl ShortLanes for f32 {
         lanes.1[j] += 1.0 - keep;
     }
     #[inline(always)]
-    fn total(lanes: &Self::Lanes) -> f64 {
+    fn total(lanes: &Self::Lanes, scale: f64) -> f64 {
         let sum: f64 = lanes.0.iter().sum();
-        sum + (f64::from(lanes.1.iter().sum::<f32>()) - 1.0)
+        sum * scale + (f64::from(lanes.1.iter().sum::<f32>()) - 1.0)
     }
 }
 
@@ -170,12 +171,13 @@ impl ShortLanes for f64 {
         lanes.2[j] += 1.0 - keep;
     }
     #[inline(always)]
-    fn total(lanes: &Self::Lanes) -> f64 {
+    fn total(lanes: &Self::Lanes, scale: f64) -> f64 {
         let mut total = Compensated::default();
         for &s in &lanes.0 {
             total.add(s);
         }
         total.add(lanes.1.iter().sum::<f64>());
+        let mut total = total.scaled(scale);
         total.add(lanes.2.iter().sum::<f64>() - 1.0);
         total.value()
     }

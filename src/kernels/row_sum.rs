@@ -47,7 +47,13 @@ const SUM_BLOCK: usize = 128;
 /// $n^2\varepsilon^2$ of the sum (Ogita, Rump and Oishi's Sum2); the blocks
 /// keep $n \le 64$, so that stays far below one rounding whatever $C$.
 #[inline(always)]
-pub(crate) fn long_row_sum<T: KernelFloat, S: Simd>(simd: S, z: &[T], e: &[T], m: T) -> f64 {
+pub(crate) fn long_row_sum<T: KernelFloat, S: Simd>(
+    simd: S,
+    z: &[T],
+    e: &[T],
+    m: T,
+    scale: f64,
+) -> f64 {
     let (z_vectors, z_rest) = T::as_vectors::<S>(z);
     let (e_vectors, e_rest) = T::as_vectors::<S>(e);
     let (zero, one, max) = (
@@ -99,6 +105,7 @@ pub(crate) fn long_row_sum<T: KernelFloat, S: Simd>(simd: S, z: &[T], e: &[T], m
         }
     }
     total.add(error);
+    let mut total = total.scaled(scale);
     total.add(ties - 1.0);
     total.value()
 }
@@ -116,7 +123,7 @@ impl<T: KernelFloat> Kernel for SumWithoutMax<'_, T> {
 
     #[inline(always)]
     fn run<A: MulAdd, S: Simd>(self, simd: S) -> f64 {
-        row_sum(simd, self.z, self.e, self.m)
+        row_sum(simd, self.z, self.e, self.m, 1.0)
     }
 }
 
@@ -125,9 +132,9 @@ impl<T: KernelFloat> Kernel for SumWithoutMax<'_, T> {
 /// scalar lanes with fixed indices, so that they stay in registers (the
 /// last $C \bmod 4$ entries in lane 0); `f32` in `f64`, `f64` compensated.
 #[inline(always)]
-pub(crate) fn row_sum<T: KernelFloat, S: Simd>(simd: S, z: &[T], e: &[T], m: T) -> f64 {
+pub(crate) fn row_sum<T: KernelFloat, S: Simd>(simd: S, z: &[T], e: &[T], m: T, scale: f64) -> f64 {
     if z.len() >= SHORT_ROW {
-        return long_row_sum(simd, z, e, m);
+        return long_row_sum(simd, z, e, m, scale);
     }
     let mut lanes = T::Lanes::default();
     let (zc, ec) = (z.chunks_exact(4), e.chunks_exact(4));
@@ -141,5 +148,5 @@ pub(crate) fn row_sum<T: KernelFloat, S: Simd>(simd: S, z: &[T], e: &[T], m: T) 
     for (&z, &e) in z_rest.iter().zip(e_rest) {
         T::accumulate(&mut lanes, 0, z == m, e);
     }
-    T::total(&lanes)
+    T::total(&lanes, scale)
 }

@@ -3,7 +3,7 @@
 //! step ([`Finish`]) on the row, and the compensated total of the rows'
 //! losses.
 
-use super::compensated::{Compensated, two_sum};
+use super::compensated::{LossTotal, RowLoss, two_sum};
 use super::dispatch::Kernel;
 use super::float::KernelFloat;
 use super::mul_add::MulAdd;
@@ -70,20 +70,58 @@ fn all_normal<T: KernelFloat>(max: T, min: T) -> bool {
 }
 
 /// $e^{z_c - m}$, with the rounding error of $z_c - m$ (TwoSum) carried
-/// into the exponential: the one expression of every kernel. `NORMAL`: the
-/// short exponential, for rows where [`all_normal`] holds.
+/// into the exponential: the one expression of every kernel, with the short
+/// exponential, for rows where [`all_normal`] holds (other rows:
+/// [`exp_shifted_scaled`]).
 #[inline(always)]
-fn exp_shifted<T: KernelFloat, A: MulAdd, const NORMAL: bool>(z: T, m: T) -> T {
+fn exp_shifted<T: KernelFloat, A: MulAdd>(z: T, m: T) -> T {
     let (d, tail) = two_sum(z, -m);
-    if NORMAL {
-        T::exp_normal_with_tail::<A>(d, tail)
-    } else {
-        T::exp_with_tail::<A>(d, tail)
+    T::exp_normal_with_tail::<A>(d, tail)
+}
+
+/// $2^K e^{z_c - m}$ ([`crate::vector_math::VectorExp::exp_scaled_with_tail`]):
+/// the terms of a row some of whose terms fall below the normal range, so
+/// that its $R$ is summed from normal numbers rather than from terms each
+/// rounded to a subnormal (or to 0).
+#[inline(always)]
+fn exp_shifted_scaled<T: KernelFloat, A: MulAdd>(z: T, m: T) -> T {
+    let (d, tail) = two_sum(z, -m);
+    T::exp_scaled_with_tail::<A>(d, tail)
+}
+
+/// $2^{-K}$, which turns [`exp_shifted_scaled`]'s terms back into
+/// $e^{z_c - m}$: in `f64` for the sum $R$, in `T` for the row's outputs.
+#[inline(always)]
+fn unscale<T: KernelFloat>() -> (f64, T) {
+    let scale = 2.0_f64.powi(-T::SCALE);
+    (scale, T::narrow(scale))
+}
+
+/// Where some $z_c - m$ of the rows is below
+/// [`crate::vector_math::VectorExp::NORMAL_LOW`]: the terms $2^K e^{z_c -
+/// m}$, then each row's $R$ summed from them and scaled by $2^{-K}$ once,
+/// then the terms scaled back, each rounded once (the bits of the unscaled
+/// exponential).
+#[inline(always)]
+fn scaled_rows<T: KernelFloat, A: MulAdd>(
+    z: &[T],
+    maxima: impl Fn(usize) -> T,
+    out: &mut [T],
+    mut sum: impl FnMut(&[T], f64),
+) {
+    for (i, (o, &z)) in out.iter_mut().zip(z).enumerate() {
+        *o = exp_shifted_scaled::<T, A>(z, maxima(i));
+    }
+    let (scale, scale_t) = unscale::<T>();
+    sum(out, scale);
+    for o in out.iter_mut() {
+        *o = *o * scale_t;
     }
 }
 
 /// One long row: $e^{z_c - m}$ into `out` (one vector loop), then the row's
-/// $R$ ([`long_row_sum`], while the row is in the L1 cache).
+/// $R$ ([`long_row_sum`], while the row is in the L1 cache); summed from
+/// scaled terms where some term is below the normal range.
 #[inline(always)]
 fn exp_row<T: KernelFloat, A: MulAdd, S: Simd>(
     simd: S,
@@ -93,14 +131,20 @@ fn exp_row<T: KernelFloat, A: MulAdd, S: Simd>(
 ) -> f64 {
     if all_normal(m, min) {
         for (o, &z) in out.iter_mut().zip(z) {
-            *o = exp_shifted::<T, A, true>(z, m);
+            *o = exp_shifted::<T, A>(z, m);
         }
-    } else {
-        for (o, &z) in out.iter_mut().zip(z) {
-            *o = exp_shifted::<T, A, false>(z, m);
-        }
+        return long_row_sum(simd, z, out, m, 1.0);
     }
-    long_row_sum(simd, z, out, m)
+    let mut rest = 0.0;
+    scaled_rows::<T, A>(
+        z,
+        |_| m,
+        out,
+        |e, scale| {
+            rest = long_row_sum(simd, z, e, m, scale);
+        },
+    );
+    rest
 }
 
 /// One row's normalizer, as the finishing step of each kernel sees it.
@@ -126,7 +170,11 @@ pub(crate) trait Finish<T: KernelFloat> {
     fn fast(&mut self, row: Row<T>, z: &[T], e: &mut [T]) -> Option<f64>;
     /// The reference route: the functions of the earlier modules, with their
     /// typed errors, for a row the fast path does not take.
-    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<f64>;
+    fn reference(&mut self, index: usize, z: &[T], out: &mut [T]) -> Result<RowLoss>;
+    /// The reduction's weight $w$ of the losses: 1, or $1/N$ for the mean.
+    fn weight(&self) -> f64 {
+        1.0
+    }
 }
 
 /// Rows per block: whole rows, about 2048 entries, so that a block of logits
@@ -141,7 +189,8 @@ fn rows_per_block(classes: usize) -> usize {
 /// exponentials of the whole block in one vector loop, (3) each row's $R$.
 /// Then each row's finishing step. `z` is `None` for the in-place kernels,
 /// which read the logits from `out` (copied block by block). Returns the
-/// compensated sum of the rows' losses.
+/// compensated sum of the rows' losses times the weight ([`LossTotal`]:
+/// finite wherever that is).
 #[inline(always)]
 fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
     simd: S,
@@ -156,7 +205,7 @@ fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
     let mut rests = vec![0.0_f64; per_block];
     let (mut inv_ss, mut log_ss) = (vec![0.0_f64; per_block], vec![0.0_f64; per_block]);
     let mut scratch = Vec::new();
-    let mut total = Compensated::default();
+    let mut total = LossTotal::default();
     for (b, out_block) in out.chunks_mut(block).enumerate() {
         let z_block: &[T] = match z {
             Some(z) => &z[b * block..b * block + out_block.len()],
@@ -185,18 +234,22 @@ fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
                 *m = max;
                 out_row.fill(max);
             }
+            let sums = |e: &[T], scale: f64, rests: &mut [f64]| {
+                let outs = e.chunks_exact(classes);
+                for (((z_row, e_row), &m), rest) in rows().zip(outs).zip(&maxima).zip(rests) {
+                    *rest = row_sum(simd, z_row, e_row, m, scale);
+                }
+            };
             if normal {
                 for (o, &z) in out_block.iter_mut().zip(z_block) {
-                    *o = exp_shifted::<T, A, true>(z, *o);
+                    *o = exp_shifted::<T, A>(z, *o);
                 }
+                sums(out_block, 1.0, &mut rests);
             } else {
-                for (o, &z) in out_block.iter_mut().zip(z_block) {
-                    *o = exp_shifted::<T, A, false>(z, *o);
-                }
-            }
-            let outs = out_block.chunks_exact(classes);
-            for (((z_row, out_row), &m), rest) in rows().zip(outs).zip(&maxima).zip(&mut rests) {
-                *rest = row_sum(simd, z_row, out_row, m);
+                let max_of = |i: usize| maxima[i / classes];
+                scaled_rows::<T, A>(z_block, max_of, out_block, |e, scale| {
+                    sums(e, scale, &mut rests)
+                });
             }
         }
         // 1/S and log S of every row of the block, in one vector loop.
@@ -233,7 +286,7 @@ fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
                 None
             };
             let loss = match fast {
-                Some(loss) => loss,
+                Some(loss) => RowLoss::Plain(loss),
                 None => {
                     #[cfg(test)]
                     REFERENCE_ROWS.with(|n| n.set(n.get() + 1));
@@ -243,7 +296,7 @@ fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
             total.add(loss);
         }
     }
-    Ok(total.value())
+    Ok(total.weighted(finish.weight()))
 }
 
 /// A kernel and its data, for the dispatch.

@@ -88,6 +88,27 @@ pub trait VectorExp: Copy + sealed::Sealed {
     /// ```
     fn exp_normal_with_tail<A: MulAdd>(x: Self, tail: Self) -> Self;
 
+    /// The exponent $K$ of [`VectorExp::exp_scaled_with_tail`]: 64 for
+    /// `f32`, 128 for `f64`.
+    const SCALE: i32;
+
+    /// $2^K e^{x + \text{tail}}$ for $x \le 0$, with $K$ =
+    /// [`VectorExp::SCALE`]: the exponential of [`VectorExp::exp_with_tail`]
+    /// with $K$ added to its exponent $k$, so that it is exactly $2^K$ times
+    /// the unrounded result $p \cdot 2^k$, and a normal number (not rounded
+    /// to a subnormal) for $x$ down to about $-131$ (`f32`) or $-797$
+    /// (`f64`). The kernels sum a row's $R$ from these where the row's terms
+    /// fall below the normal range, and scale the sum back by $2^{-K}$ once.
+    ///
+    /// ```
+    /// use softmax_cross_entropy::vector_math::{Separate, VectorExp};
+    /// let x = -100.0_f32; // e^-100 is a subnormal f32
+    /// let scaled = f32::exp_scaled_with_tail::<Separate>(x, 0.0);
+    /// assert!(scaled.is_normal());
+    /// assert_eq!(scaled * 2.0_f32.powi(-64), f32::exp_with_tail::<Separate>(x, 0.0));
+    /// ```
+    fn exp_scaled_with_tail<A: MulAdd>(x: Self, tail: Self) -> Self;
+
     /// [`exp_into`]'s loop with the dispatch, compiled in this crate for
     /// each type rather than in every caller.
     #[doc(hidden)]
@@ -99,14 +120,21 @@ impl VectorExp for f32 {
 
     #[inline(always)]
     fn exp_with_tail<A: MulAdd>(x: f32, tail: f32) -> f32 {
-        exp_f32_in::<A, false>(x, tail)
+        exp_f32_in::<A, false, 0>(x, tail)
     }
 
     const NORMAL_LOW: f32 = -86.0;
 
     #[inline(always)]
     fn exp_normal_with_tail<A: MulAdd>(x: f32, tail: f32) -> f32 {
-        exp_f32_in::<A, true>(x, tail)
+        exp_f32_in::<A, true, 0>(x, tail)
+    }
+
+    const SCALE: i32 = 64;
+
+    #[inline(always)]
+    fn exp_scaled_with_tail<A: MulAdd>(x: f32, tail: f32) -> f32 {
+        exp_f32_in::<A, false, 64>(x, tail)
     }
 
     fn run_exp_into(x: &[f32], out: &mut [f32]) {
@@ -119,14 +147,21 @@ impl VectorExp for f64 {
 
     #[inline(always)]
     fn exp_with_tail<A: MulAdd>(x: f64, tail: f64) -> f64 {
-        exp_f64_in::<A, false>(x, tail)
+        exp_f64_in::<A, false, 0>(x, tail)
     }
 
     const NORMAL_LOW: f64 = -700.0;
 
     #[inline(always)]
     fn exp_normal_with_tail<A: MulAdd>(x: f64, tail: f64) -> f64 {
-        exp_f64_in::<A, true>(x, tail)
+        exp_f64_in::<A, true, 0>(x, tail)
+    }
+
+    const SCALE: i32 = 128;
+
+    #[inline(always)]
+    fn exp_scaled_with_tail<A: MulAdd>(x: f64, tail: f64) -> f64 {
+        exp_f64_in::<A, false, 128>(x, tail)
     }
 
     fn run_exp_into(x: &[f64], out: &mut [f64]) {
@@ -163,14 +198,16 @@ fn pow2_f64(k: i64) -> f64 {
 // ANCHOR: exp_f32
 #[inline(always)]
 pub fn exp_f32<A: MulAdd>(x: f32, tail: f32) -> f32 {
-    exp_f32_in::<A, false>(x, tail)
+    exp_f32_in::<A, false, 0>(x, tail)
 }
 
 /// [`exp_f32`], or with `NORMAL` its short form for $-86 \le x \le 0$ (the
 /// kernels' rows where no $e^{z_c - m}$ is subnormal): no clamps, and one
 /// scaling by $2^k$, which is then exact. Both give the same bits there.
+/// With `SCALE` = $K > 0$: $2^K e^x$ for $x \le 0$ (the clamp moved down by
+/// $K \ln 2$), see [`VectorExp::exp_scaled_with_tail`].
 #[inline(always)]
-fn exp_f32_in<A: MulAdd, const NORMAL: bool>(x: f32, tail: f32) -> f32 {
+fn exp_f32_in<A: MulAdd, const NORMAL: bool, const SCALE: i32>(x: f32, tail: f32) -> f32 {
     const LN2_HI: f32 = 0.693_359_4; // 0x3f318000: 9 significant bits
     const LN2_LO: f32 = -2.121_944_4e-4; // ln 2 − LN2_HI
     const SHIFTER: f32 = 12_582_912.0; // 1.5 · 2^23
@@ -182,7 +219,8 @@ fn exp_f32_in<A: MulAdd, const NORMAL: bool>(x: f32, tail: f32) -> f32 {
         // an ulp of x, so below 2^-18 where x is not clamped (the bound here
         // is 2^-10); where x is clamped (|x| huge), the clamp keeps the tail
         // from r.
-        let x = if x < -110.0 { -110.0 } else { x };
+        let low = -110.0 - SCALE as f32 * std::f32::consts::LN_2;
+        let x = if x < low { low } else { x };
         let x = if x > 90.0 { 90.0 } else { x };
         (x, tail.clamp(-9.765_625e-4, 9.765_625e-4))
     };
@@ -199,7 +237,7 @@ fn exp_f32_in<A: MulAdd, const NORMAL: bool>(x: f32, tail: f32) -> f32 {
     u = A::mul_add(u, r, 1.666_666_5e-1);
     u = A::mul_add(u, r, 0.5); // Cephes' 5.0000001e-1, rounded to f32
     let p = A::mul_add(u, r2, r) + 1.0;
-    let k = shifted.to_bits() as i32 - SHIFTER.to_bits() as i32;
+    let k = shifted.to_bits() as i32 - SHIFTER.to_bits() as i32 + SCALE;
     if NORMAL {
         return p * pow2_f32(k); // -124 <= k <= 0
     }
@@ -224,21 +262,23 @@ fn exp_f32_in<A: MulAdd, const NORMAL: bool>(x: f32, tail: f32) -> f32 {
 // ANCHOR: exp_f64
 #[inline(always)]
 pub fn exp_f64<A: MulAdd>(x: f64, tail: f64) -> f64 {
-    exp_f64_in::<A, false>(x, tail)
+    exp_f64_in::<A, false, 0>(x, tail)
 }
 
 /// [`exp_f64`], or with `NORMAL` its short form for $-700 \le x \le 0$ (the
 /// kernels' rows where no $e^{z_c - m}$ is subnormal): no clamps, and one
 /// scaling by $2^k$, which is then exact. Both give the same bits there.
+/// With `SCALE` = $K > 0$: $2^K e^x$ for $x \le 0$, as [`exp_f32`]'s.
 #[inline(always)]
-fn exp_f64_in<A: MulAdd, const NORMAL: bool>(x: f64, tail: f64) -> f64 {
+fn exp_f64_in<A: MulAdd, const NORMAL: bool, const SCALE: i32>(x: f64, tail: f64) -> f64 {
     const LN2_HI: f64 = 6.931_471_803_691_238e-1; // 0x3fe62e42fee00000: 32 significant bits
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10; // ln 2 − LN2_HI
     const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
     let (x, tail) = if NORMAL {
         (x, tail)
     } else {
-        let x = if x < -750.0 { -750.0 } else { x };
+        let low = -750.0 - f64::from(SCALE) * std::f64::consts::LN_2;
+        let x = if x < low { low } else { x };
         let x = if x > 710.0 { 710.0 } else { x };
         (x, tail.clamp(-9.765_625e-4, 9.765_625e-4))
     };
@@ -259,7 +299,7 @@ fn exp_f64_in<A: MulAdd, const NORMAL: bool>(x: f64, tail: f64) -> f64 {
     let u_hi = A::mul_add(2.088_606_211_072_837e-9, r2, u89);
     let u = A::mul_add(A::mul_add(u_hi, r4, u_mid), r4, u_lo);
     let p = A::mul_add(u, r2, r) + 1.0;
-    let k = shifted.to_bits() as i64 - SHIFTER.to_bits() as i64;
+    let k = shifted.to_bits() as i64 - SHIFTER.to_bits() as i64 + i64::from(SCALE);
     if NORMAL {
         return p * pow2_f64(k); // -1010 <= k <= 0
     }

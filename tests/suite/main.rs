@@ -14,6 +14,7 @@ mod equations;
 mod errors;
 mod extremes;
 mod fused;
+mod fused_issue16;
 mod fused_oracle;
 mod gradient;
 mod jacobian;
