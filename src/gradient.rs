@@ -10,6 +10,7 @@
 //! The lines of the source's derivation are in [`steps`].
 
 use crate::softmax::{normalizer, softmax_into};
+use crate::summation::compensated_sum;
 use crate::{Result, Scalar, check};
 use num_traits::Float;
 
@@ -106,8 +107,22 @@ pub fn cross_entropy_gradient_from_logits_into<T: Float>(
         return Ok(());
     };
     s.softmax_into(z, out);
-    for (o, &t_i) in out.iter_mut().zip(t) {
-        *o = *o - t_i;
+    for ((o, &z_i), &t_i) in out.iter_mut().zip(z).zip(t) {
+        // Where 0 < t_i < 2y_i, |y_i − t_i| can be far below y_i, and the
+        // difference would magnify the roundings of y_i (e^{hi}, its
+        // correction, the quotient: up to about 2u·y_i, 4 ulp of the result
+        // where |y_i − t_i| = y_i/2). There it is (e^{z_i − m} − t_i S)/S
+        // instead: t_i S is exact inside the fused multiply-add, e^{hi} is
+        // rounded once (its correction e·lo joins the small terms), and the
+        // difference rounds once. Elsewhere |y_i − t_i| ≥ y_i, and the plain
+        // difference is as accurate (for t_i = 0, it is y_i itself).
+        let two = T::one() + T::one();
+        if t_i > T::zero() && t_i < *o * two {
+            let (e, correction) = s.exp_shifted_parts(z_i);
+            *o = s.divide((-t_i).mul_add(s.sum, e) + (correction - t_i * s.sum_error));
+        } else {
+            *o = *o - t_i;
+        }
     }
     // At the largest logit k, y_k = 1/S is close to 1 and y_k − t_k cancels:
     // there it is (1 − t_k − t_k R)/S with S = 1 + R, which is −R/S for t_k = 1.
@@ -149,6 +164,11 @@ pub fn cross_entropy_gradient_from_logits<T: Float>(z: &[T], t: &[T]) -> Result<
 /// mismatched slices, a probability outside $[0, 1]$, a negative, NaN or
 /// infinite target, or (in floats) a sum of targets beyond the float range.
 ///
+/// **Accuracy:** where $y_i \sum_j t_j \approx t_i$ the difference cancels,
+/// so the bound is absolute: $2\varepsilon \max(y_i \sum_j t_j,\ t_i)$ (the sum
+/// of the targets is compensated, within $u$; the product and the difference
+/// round once each). A gradient entry far below that scale can come out as 0.
+///
 /// ```
 /// use softmax_cross_entropy::gradient::cross_entropy_gradient_general;
 /// // Σt = 2: the gradient is 2y − t, not y − t.
@@ -160,7 +180,7 @@ pub fn cross_entropy_gradient_general<T: Scalar>(y: &[T], t: &[T]) -> Result<Vec
     check::probabilities(y)?;
     check::same_len("targets", y.len(), t.len())?;
     check::nonnegative_targets(t)?;
-    let total = t.iter().fold(T::zero(), |s, &x| s + x);
+    let total = compensated_sum(t.iter().copied());
     let total = check::finite_result("sum of targets", total)?;
     y.iter()
         .zip(t)

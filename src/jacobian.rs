@@ -167,8 +167,13 @@ pub fn jacobian<T: Scalar>(y: &[T]) -> Result<Vec<T>> {
 ///
 /// **Accuracy:** $v_j - \langle\mathbf v, \mathbf y\rangle$ cancels whenever
 /// $v_j$ is close to the mean, so the bound is absolute:
-/// $2\varepsilon\,y_j(|v_j| + |\langle\mathbf v, \mathbf y\rangle|)$ (the
-/// dot product is summed with compensation; measured: at most 1 of it).
+/// $2\varepsilon\,y_j\bigl(|v_j| + \sum_i |y_i v_i|\bigr)$. The products
+/// $y_i v_i$ round one by one, each by up to $u|y_i v_i|$, before their
+/// compensated sum, so the dot product's error is relative to
+/// $\sum_i |y_i v_i|$, not to $|\langle\mathbf v, \mathbf y\rangle|$, which can
+/// be far smaller when the products cancel. Products below the normal range
+/// round to the subnormal spacing $\eta$ instead, which adds up to $C\eta/2$.
+/// An entry far below that scale can come out as 0.
 ///
 /// ```
 /// use softmax_cross_entropy::jacobian::vector_jacobian_product_into;

@@ -200,6 +200,14 @@ impl<T: Float> Normalizer<T> {
         }
     }
 
+    /// $e^{z_c - m}$ as `(e, correction)`: `e` = `exp(hi)` for $z_c - m$ =
+    /// `hi + lo` (TwoSum), and `correction` = `e·lo`, its first-order part.
+    pub(crate) fn exp_shifted_parts(&self, z_c: T) -> (T, T) {
+        let (hi, lo) = shifted(z_c, self.max);
+        let e = hi.exp();
+        (e, e * lo)
+    }
+
     /// $y_c = e^{z_c - m} / S$ for every class, into `out` (of the length of `z`).
     pub(crate) fn softmax_into(&self, z: &[T], out: &mut [T]) {
         for (o, &x) in out.iter_mut().zip(z) {
@@ -329,9 +337,13 @@ pub fn softmax<T: Float>(z: &[T]) -> Result<Vec<T>> {
 /// returns [`Error::Underflow`] instead of `0/0` or of quotients of
 /// subnormals that have lost most of their digits (`[−744, −744.25, −747]`
 /// would give `[0.667, 0.333, 0]` for the truth `[0.547, 0.426, 0.027]`).
-/// Elsewhere each output is within the quotient budget `(C/2 + 3)ε` of the
-/// truth, but an output that is itself subnormal keeps only the absolute
-/// accuracy of the subnormal spacing. Use [`softmax`] instead.
+/// Where every $e^{z_c}$ is a normal float, each output is within the
+/// quotient budget `(C/2 + 3)ε` of the truth (relative). An exponential below
+/// the normal range ($z_c < \ln$ `MIN_POSITIVE`: −87.3 in `f32`, −708.4 in
+/// `f64`) is rounded to the subnormal spacing $2^{e_{\min} - p}$ before the
+/// division, so its output keeps only that absolute accuracy divided by the
+/// sum, whatever its own size: `[−80, −100]` in `f32` gives 2.096e-9 for the
+/// truth 2.061e-9. Use [`softmax`] instead.
 ///
 /// ```
 /// use softmax_cross_entropy::{Error, softmax::softmax_naive};

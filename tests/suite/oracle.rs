@@ -472,7 +472,7 @@ pub fn logistic(x: f64) -> Truth {
     Truth::Finite(if x > NEGLIGIBLE {
         one.clone() - (-big(x, PRECISION)).exp()
     } else if x < -NEGLIGIBLE {
-        Big::ZERO
+        Big::ZERO.with_precision(PRECISION).value()
     } else {
         one.clone() / (one + (-big(x, PRECISION)).exp())
     })

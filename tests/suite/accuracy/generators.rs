@@ -34,11 +34,17 @@ pub enum Category {
     Large,
     /// Some logits `−inf`.
     NegativeInfinity,
+    /// Many terms `e^{z − m}` below the normal range that add up to a normal,
+    /// or nearly normal, `R` (issue 16, P1).
+    SubnormalTerms,
+    /// Many terms `e^{z − m}` that each round to 0 (or to one subnormal
+    /// spacing) but add up to several spacings (issue 16, P2).
+    VanishingTerms,
 }
 
 impl Category {
     /// Every category, in the order of the chapter's table.
-    pub const ALL: [Category; 9] = [
+    pub const ALL: [Category; 11] = [
         Category::Scaled,
         Category::Offset,
         Category::Dominant,
@@ -48,6 +54,8 @@ impl Category {
         Category::Tail,
         Category::Large,
         Category::NegativeInfinity,
+        Category::SubnormalTerms,
+        Category::VanishingTerms,
     ];
 
     /// The name of the category, as in the chapter.
@@ -62,6 +70,8 @@ impl Category {
             Category::Tail => "tail",
             Category::Large => "large",
             Category::NegativeInfinity => "-inf",
+            Category::SubnormalTerms => "subnormal terms",
+            Category::VanishingTerms => "vanishing terms",
         }
     }
 
@@ -77,6 +87,8 @@ impl Category {
             Category::Tail => tail::<T>(),
             Category::Large => large::<T>(),
             Category::NegativeInfinity => negative_infinity::<T>(),
+            Category::SubnormalTerms => subnormal_terms::<T>(),
+            Category::VanishingTerms => vanishing_terms::<T>(),
         }
     }
 }
@@ -243,6 +255,50 @@ pub fn tail<T: Measured>() -> BoxedStrategy<Vec<T>> {
         .boxed()
 }
 
+/// `n` terms below the maximum `m`, tiled from a few shifts `x` in
+/// `[lo, hi]` (natural logarithms, relative to `m`), the maximum at a random
+/// place; `m = 0`, so that `log_sum_exp` and the loss of the top class are
+/// `R` itself (to first order), the smallest results these terms reach.
+fn terms_below<T: Measured>(lo: f64, hi: f64, counts: (usize, usize)) -> BoxedStrategy<Vec<T>> {
+    (
+        log_uniform_count(counts.0, counts.1),
+        prop::collection::vec(lo..=hi, 1..=3),
+        0..1000_usize,
+        (1..1000_usize, 0..1000_usize),
+    )
+        .prop_map(|(n, shifts, at, (a, b))| {
+            let tile: Vec<f64> = shifts.iter().map(|&x| T::narrow(x).widen()).collect();
+            let mut z = tiled(&tile, n, a, b);
+            z.insert(at % (n + 1), 0.0);
+            z
+        })
+        .prop_map(narrow::<T>)
+        .boxed()
+}
+
+/// Many subnormal terms with a normal `R`: `e^{z − m}` between `2^{−16}` and
+/// 4 times the smallest normal float, 2 to 4096 of them.
+pub fn subnormal_terms<T: Measured>() -> BoxedStrategy<Vec<T>> {
+    let ln_min = f64::from(T::FORMAT.min_exponent) * std::f64::consts::LN_2;
+    terms_below::<T>(
+        ln_min - 16.0 * std::f64::consts::LN_2,
+        ln_min + 1.4,
+        (2, 4096),
+    )
+}
+
+/// Terms that each round to 0 or to one spacing: `e^{z − m}` between
+/// `2^{−3}` and 1 times the smallest subnormal, 4 to 20,000 of them.
+pub fn vanishing_terms<T: Measured>() -> BoxedStrategy<Vec<T>> {
+    let smallest = f64::from(T::FORMAT.min_exponent - T::FORMAT.precision + 1);
+    let ln_smallest = smallest * std::f64::consts::LN_2;
+    terms_below::<T>(
+        ln_smallest - 3.0 * std::f64::consts::LN_2,
+        ln_smallest,
+        (4, 20_000),
+    )
+}
+
 /// Large class counts: `C` log-uniform in `[100, 10⁵]`, tiled from up to 16
 /// values in `[−40, 40]`.
 pub fn large<T: Measured>() -> BoxedStrategy<Vec<T>> {
@@ -320,12 +376,25 @@ pub fn target<T: Measured>(c: usize) -> BoxedStrategy<Vec<T>> {
 }
 
 /// Logits of a category with a class index and a target distribution.
+///
+/// In the categories of many small terms, the class is the largest logit's
+/// in half of the cases: its loss and gradient are `R`, the smallest results.
 pub fn case<T: Measured>(category: Category) -> BoxedStrategy<(Vec<T>, usize, Vec<T>)> {
+    let top = matches!(
+        category,
+        Category::SubnormalTerms | Category::VanishingTerms
+    );
     category
         .logits::<T>()
-        .prop_flat_map(|z| {
+        .prop_flat_map(move |z| {
             let c = z.len();
-            (Just(z), 0..c, target::<T>(c))
+            let argmax = (0..c).fold(0, |k, i| if z[i] > z[k] { i } else { k });
+            let k = if top {
+                prop_oneof![Just(argmax), 0..c].boxed()
+            } else {
+                (0..c).boxed()
+            };
+            (Just(z), k, target::<T>(c))
         })
         .boxed()
 }

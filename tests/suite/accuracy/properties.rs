@@ -52,4 +52,35 @@ accuracy_properties! {
     accuracy_large_f64: Category::Large, f64;
     accuracy_negative_infinity_f32: Category::NegativeInfinity, f32;
     accuracy_negative_infinity_f64: Category::NegativeInfinity, f64;
+    accuracy_subnormal_terms_f32: Category::SubnormalTerms, f32;
+    accuracy_subnormal_terms_f64: Category::SubnormalTerms, f64;
+    accuracy_vanishing_terms_f32: Category::VanishingTerms, f32;
+    accuracy_vanishing_terms_f64: Category::VanishingTerms, f64;
+}
+
+/// The worst measured error of every function over every category and both
+/// types, printed: the run behind the bounds of [`super::measure::ulp_bound`]
+/// and [`super::measure::absolute_bound`]
+/// (`ACCURACY_CASES=2000 cargo test --release --test suite -- --ignored accuracy_report --nocapture`).
+#[test]
+#[ignore]
+fn accuracy_report() {
+    use super::generators::Category;
+    let mut tally = Tally::default();
+    for category in Category::ALL {
+        tally.merge(run_category::<f32>(
+            category,
+            &mut TestRunner::new(config()),
+        ));
+        tally.merge(run_category::<f64>(
+            category,
+            &mut TestRunner::new(config()),
+        ));
+    }
+    for ((f, ty), s) in &tally.stats {
+        println!(
+            "{f:40} {ty}  ulp {:8.4} ({:6} results)  abs {:8.4} ({:6} results)",
+            s.max_ulps, s.samples, s.max_abs, s.ill_samples
+        );
+    }
 }
