@@ -88,16 +88,6 @@ fn run_on<T: Measured + KernelFloat>(
         if category == Category::Large && !explicit {
             continue;
         }
-        // Issue 16's P1 and P2 are fixed in the reference route; the kernels'
-        // fix is pending (their rows of many subnormal terms still round each
-        // term to the subnormal spacing): these categories are skipped here
-        // until then.
-        if matches!(
-            category,
-            Category::SubnormalTerms | Category::VanishingTerms
-        ) {
-            continue;
-        }
         let worst = std::cell::Cell::new(0.0_f64);
         let mut runner = TestRunner::new(config.clone());
         let outcome = runner.run(&case::<T>(category), |(z, k, t)| {
