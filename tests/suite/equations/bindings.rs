@@ -9,14 +9,15 @@
 //!
 //! | item | meaning |
 //! |---|---|
-//! | `z ∈ R^C`, `x ∈ R`, `Z ∈ R^{n×C}` | draw random logits (uniform in [-5, 5]) |
+//! | `z ∈ R^C`, `x ∈ R`, `Z ∈ R^{n×C}` | draw random logits: uniform in [-5, 5] in half the draws, in [-s, s] with s log-uniform in [5, 50] in the other half |
+//! | `z ∈ (a, b)^C` | draw a vector with entries uniform in (a, b) |
 //! | `v ∈ R_+^C` | draw non-negative entries (uniform in [0, 3]) |
 //! | `z ∈ {-2..2}^C` | draw integer entries, so that ties (at the max too) are frequent |
 //! | `t ∈ Δ^C`, `T ∈ Δ^{n×C}` | draw a probability distribution (each row one) |
 //! | `z ∈ (709.8, 800)` | draw a number from an interval |
 //! | `k ∈ 1..C`, `k ∈ (1..C)^n`, `i ∈ 1..n` | draw a class index, one per sample, or a sample index |
 //! | `k ∈ argmax(z)` | the index of the largest entry of `z` (drawn before) |
-//! | `C ∈ 2..5`, `n ∈ 1..3`, `C = 2` | the number of classes / samples (default `C ∈ 2..5`, `n ∈ 1..3`) |
+//! | `C ∈ 2..5`, `n ∈ 1..3`, `C = 2` | the number of classes / samples (default `C ∈ 2..5`, `n ∈ 1..3`; in the wide draws `C ∈ 2..16`, `n ∈ 1..6`) |
 //! | `y = softmax(z)` | a crate function's result (LaTeX arguments; `Sum`/`Mean` for a batch reduction; `_{…}` after the call indexes it) |
 //! | `ξ(t, y) = cross_entropy(y, t)` | a function symbol that stands for a crate function |
 //! | `r_i := \log \sum_{d \neq i} e^{z_d}` | a LaTeX definition (index parameters allowed) |
@@ -35,13 +36,14 @@ use softmax_cross_entropy::batch::Reduction;
 /// How an input is drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Domain {
-    /// A number in `[lo, hi]`.
+    /// A number in `[lo, hi]`; `(−∞, ∞)`: the default logits, whose range
+    /// depends on the draw ([`DEFAULT_LOGITS`]).
     Interval(f64, f64),
-    /// A vector of `C` numbers in `[lo, hi]`.
+    /// A vector of `C` numbers in `[lo, hi]` (`(−∞, ∞)`: as for [`Domain::Interval`]).
     Vector(f64, f64),
     /// A vector of `C` integers in `lo..=hi`: ties, at the max too, are frequent.
     Integers(i64, i64),
-    /// An `n × C` matrix of numbers in `[lo, hi]`.
+    /// An `n × C` matrix of numbers in `[lo, hi]` (`(−∞, ∞)`: as for [`Domain::Interval`]).
     Matrix(f64, f64),
     /// A probability distribution over the `C` classes.
     Distribution,
@@ -125,13 +127,25 @@ fn range(s: &str) -> Result<(usize, usize), String> {
     Ok((p(a)?, p(b)?))
 }
 
+/// The default range of logits (`z ∈ R^C`, `x ∈ R`, `Z ∈ R^{n×C}`) in the
+/// local draws; the wide draws scale it up to ten times.
+pub const DEFAULT_LOGITS: (f64, f64) = (-5.0, 5.0);
+/// The default range of `C`, and its upper end in the wide draws.
+pub const DEFAULT_CLASSES: (usize, usize) = (2, 5);
+/// See [`DEFAULT_CLASSES`].
+pub const WIDE_CLASSES: usize = 16;
+/// The default range of `n`, and its upper end in the wide draws.
+pub const DEFAULT_ROWS: (usize, usize) = (1, 3);
+/// See [`DEFAULT_ROWS`].
+pub const WIDE_ROWS: usize = 6;
+
 fn domain(s: &str) -> Result<Domain, String> {
     let s: String = s.split_whitespace().collect();
     Ok(match s.as_str() {
-        "R" => Domain::Interval(-5.0, 5.0),
-        "R^C" => Domain::Vector(-5.0, 5.0),
+        "R" => Domain::Interval(f64::NEG_INFINITY, f64::INFINITY),
+        "R^C" => Domain::Vector(f64::NEG_INFINITY, f64::INFINITY),
         "R_+^C" => Domain::Vector(0.0, 3.0),
-        "R^{n×C}" => Domain::Matrix(-5.0, 5.0),
+        "R^{n×C}" => Domain::Matrix(f64::NEG_INFINITY, f64::INFINITY),
         "Δ^C" => Domain::Distribution,
         "Δ^{n×C}" => Domain::Distributions,
         "1..C" => Domain::Class,
@@ -149,6 +163,12 @@ fn domain(s: &str) -> Result<Domain, String> {
                 return Err(bad());
             }
             Domain::Integers(a, b)
+        }
+        _ if s.starts_with('(') && s.ends_with(")^C") => {
+            let bad = || format!("unknown domain `{s}`");
+            let (a, b) = s[1..s.len() - 3].split_once(',').ok_or_else(bad)?;
+            let p = |x: &str| x.parse::<f64>().map_err(|_| bad());
+            Domain::Vector(p(a)?, p(b)?)
         }
         _ => {
             let inner = s
@@ -247,8 +267,8 @@ fn target(e: &Expr) -> Result<(String, Vec<String>), String> {
 /// Parse a binding line.
 pub fn parse(text: &str) -> Result<Binding, String> {
     let mut b = Binding {
-        classes: (2, 5),
-        rows: (1, 3),
+        classes: DEFAULT_CLASSES,
+        rows: DEFAULT_ROWS,
         ..Binding::default()
     };
     for item in split(text, ';') {
@@ -388,16 +408,51 @@ fn distribution(rng: &mut Rng, c: usize) -> Vec<Num> {
 impl Binding {
     /// Draw the sizes and the inputs, and build the environment.
     pub fn environment(&self, rng: &mut Rng) -> Env {
-        let c = rng.int(self.classes.0, self.classes.1);
-        let n = rng.int(self.rows.0, self.rows.1);
+        // Half the draws are local (the default sizes, logits in
+        // [-5, 5]); the other half reach further: logits of a scale
+        // log-uniform in [5, 50], and, where the binding leaves the sizes to
+        // their defaults, up to WIDE_CLASSES classes and WIDE_ROWS rows.
+        let wide = rng.int(0, 1) == 1;
+        let scale = if wide {
+            5.0 * 10f64.powf(rng.uniform(0.0, 1.0))
+        } else {
+            5.0
+        };
+        let widen = |(a, b): (f64, f64)| {
+            // (−∞, ∞) stands for the default logits (`R`, `R^C`, `R^{n×C}`).
+            if (a, b) == (f64::NEG_INFINITY, f64::INFINITY) {
+                (
+                    DEFAULT_LOGITS.0 * scale / 5.0,
+                    DEFAULT_LOGITS.1 * scale / 5.0,
+                )
+            } else {
+                (a, b)
+            }
+        };
+        let classes = match self.classes {
+            DEFAULT_CLASSES if wide => (DEFAULT_CLASSES.0, WIDE_CLASSES),
+            r => r,
+        };
+        let rows = match self.rows {
+            DEFAULT_ROWS if wide => (DEFAULT_ROWS.0, WIDE_ROWS),
+            r => r,
+        };
+        let c = rng.int(classes.0, classes.1);
+        let n = rng.int(rows.0, rows.1);
         let mut env = Env::new(c, n);
         for (name, dom) in &self.inputs {
             let v = match dom {
-                Domain::Interval(a, b) => Val::S(Num::exact(rng.uniform(*a, *b))),
-                Domain::Vector(a, b) => Val::V(
-                    (0..c).map(|_| Num::exact(rng.uniform(*a, *b))).collect(),
-                    false,
-                ),
+                Domain::Interval(a, b) => {
+                    let (a, b) = widen((*a, *b));
+                    Val::S(Num::exact(rng.uniform(a, b)))
+                }
+                Domain::Vector(a, b) => {
+                    let (a, b) = widen((*a, *b));
+                    Val::V(
+                        (0..c).map(|_| Num::exact(rng.uniform(a, b))).collect(),
+                        false,
+                    )
+                }
                 Domain::Integers(a, b) => Val::V(
                     (0..c)
                         .map(|_| {
@@ -407,13 +462,14 @@ impl Binding {
                         .collect(),
                     false,
                 ),
-                Domain::Matrix(a, b) => Val::M(
-                    n,
-                    c,
-                    (0..n * c)
-                        .map(|_| Num::exact(rng.uniform(*a, *b)))
-                        .collect(),
-                ),
+                Domain::Matrix(a, b) => {
+                    let (a, b) = widen((*a, *b));
+                    Val::M(
+                        n,
+                        c,
+                        (0..n * c).map(|_| Num::exact(rng.uniform(a, b))).collect(),
+                    )
+                }
                 Domain::Distribution => Val::V(distribution(rng, c), false),
                 Domain::Distributions => {
                     Val::M(n, c, (0..n).flat_map(|_| distribution(rng, c)).collect())

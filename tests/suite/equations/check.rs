@@ -234,7 +234,9 @@ fn relate(a: &Val, b: &Val, rel: Rel, approx: Option<i32>) -> Result<(), String>
     }
     let (x, y) = (a.entries(), b.entries());
     let same_shape = match (a, b) {
-        (Val::S(_), Val::S(_)) | (Val::V(..), Val::V(..)) => x.len() == y.len(),
+        (Val::S(_), Val::S(_)) => true,
+        // A row equals only a row, a column only a column.
+        (Val::V(_, row), Val::V(_, row2)) => x.len() == y.len() && row == row2,
         (Val::M(r, c, _), Val::M(r2, c2, _)) => (r, c) == (r2, c2),
         _ => false,
     };
@@ -252,9 +254,11 @@ fn relate(a: &Val, b: &Val, rel: Rel, approx: Option<i32>) -> Result<(), String>
             Rel::Eq if p.v.is_infinite() || q.v.is_infinite() => p.v == q.v,
             Rel::Eq => diff.abs() <= tol,
             Rel::Ne => diff.abs() > tol,
-            Rel::Lt => diff < tol,
+            // Strict: the computed sides must differ in the stated
+            // direction (a tolerance would let `0 < y_c` pass at y_c = 0).
+            Rel::Lt => diff < 0.0,
             Rel::Le => diff <= tol,
-            Rel::Gt => -diff < tol,
+            Rel::Gt => diff > 0.0,
             Rel::Ge => -diff <= tol,
             Rel::Approx => diff.abs() <= 0.5 * 10f64.powi(-approx.unwrap_or(0)) + tol,
             Rel::In => unreachable!(),
