@@ -17,7 +17,7 @@
 //! | `z ∈ (709.8, 800)` | draw a number from an interval |
 //! | `k ∈ 1..C`, `k ∈ (1..C)^n`, `i ∈ 1..n` | draw a class index, one per sample, or a sample index |
 //! | `k ∈ argmax(z)` | the index of the largest entry of `z` (drawn before) |
-//! | `C ∈ 2..5`, `n ∈ 1..3`, `C = 2` | the number of classes / samples (default `C ∈ 2..5`, `n ∈ 1..3`; in the wide draws `C ∈ 2..16`, `n ∈ 1..6`) |
+//! | `C ∈ 2..5`, `n ∈ 1..3`, `C = 2` | the number of classes / samples (default `C ∈ 2..5`, `n ∈ 1..3`; in the wide draws `C ∈ 2..9`, `n ∈ 1..4`) |
 //! | `y = softmax(z)` | a crate function's result (LaTeX arguments; `Sum`/`Mean` for a batch reduction; `_{…}` after the call indexes it) |
 //! | `ξ(t, y) = cross_entropy(y, t)` | a function symbol that stands for a crate function |
 //! | `r_i := \log \sum_{d \neq i} e^{z_d}` | a LaTeX definition (index parameters allowed) |
@@ -133,11 +133,11 @@ pub const DEFAULT_LOGITS: (f64, f64) = (-5.0, 5.0);
 /// The default range of `C`, and its upper end in the wide draws.
 pub const DEFAULT_CLASSES: (usize, usize) = (2, 5);
 /// See [`DEFAULT_CLASSES`].
-pub const WIDE_CLASSES: usize = 16;
+pub const WIDE_CLASSES: usize = 9;
 /// The default range of `n`, and its upper end in the wide draws.
 pub const DEFAULT_ROWS: (usize, usize) = (1, 3);
 /// See [`DEFAULT_ROWS`].
-pub const WIDE_ROWS: usize = 6;
+pub const WIDE_ROWS: usize = 4;
 
 fn domain(s: &str) -> Result<Domain, String> {
     let s: String = s.split_whitespace().collect();
