@@ -10,8 +10,9 @@
 //! but keeps every exponent $\le 0$, so no `e^{z}` overflows.
 //!
 //! **Infinite logits.** `-inf` logits get probability 0. If any logit is `+inf`,
-//! the `+inf` logits share the whole mass equally (the limit of equal logits
-//! growing without bound): `[+inf, 0] → [1, 0]`. If every logit is `-inf`, the
+//! the `+inf` logits share the whole mass equally: a convention (softmax has no
+//! limit there; equal shares are its limit along the path where those logits
+//! grow together): `[+inf, 0] → [1, 0]`. If every logit is `-inf`, the
 //! normalizer is 0 and the functions return [`Error::AllNegativeInfinity`].
 
 use crate::summation::{CompensatedSum, two_sum};
@@ -274,7 +275,8 @@ fn infinite_softmax_into<T: Float>(z: &[T], out: &mut [T]) {
 ///
 /// **Accuracy:** within 4 ulp of the true value on the accuracy tests' inputs, `f32`
 /// and `f64` (measured against a 200-bit oracle: at most about 2 ulp). The
-/// normalizer is split as $S = 1 + R$ with $R = \sum_{d \ne k} e^{z_d - m}$
+/// normalizer is split as $S = 1 + R$ with $R = \sum_{d \ne \ell} e^{z_d - m}$
+/// ($\ell$ an index of the max)
 /// summed with compensation (no term is absorbed, in any order), $z_c - m$ is
 /// exact (TwoSum) and corrects `exp` to first order, and the quotient restores
 /// the part of $S$ its rounding lost: about $\delta + 2u$ relative in all,
@@ -424,7 +426,8 @@ pub(crate) fn exponentials<T: Scalar>(a: &[T]) -> Result<T> {
 /// $[0, \log C]$. Returns `+inf` if a logit is `+inf`; errors on empty input,
 /// NaN, or all logits `-inf`.
 ///
-/// Computed as $m + \operatorname{log1p}(R)$, with $R = \sum_{d \ne k} e^{z_d - m}$
+/// Computed as $m + \operatorname{log1p}(R)$, with $R = \sum_{d \ne \ell} e^{z_d - m}$
+/// ($\ell$ an index of the max)
 /// summed with compensation. **Accuracy:** within 4 ulp where $m \ge 0$ or the
 /// sum does not cancel; where $m < 0$ and $\log S > |\mathrm{lse}|$ the result
 /// is a cancellation (condition number $\log S / |\mathrm{lse}|$) and the bound is
