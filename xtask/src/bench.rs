@@ -83,7 +83,14 @@ pub fn run(root: &Path, args: &[String]) -> Result {
         None
     };
     let python = if peers { Some(venv(root)?) } else { None };
-    run.side(root, &pin, &kernels, &[], &protocol, &[])?;
+    run.side(
+        root,
+        &pin,
+        &kernels,
+        &[],
+        &protocol,
+        &[("RAYON_NUM_THREADS", "1")],
+    )?;
     if let Some(candle) = candle {
         run.side(
             root,
@@ -575,6 +582,7 @@ fn table(run: &Run) -> String {
             );
         }
     }
+    md.push_str(&paths(run));
     md.push_str("\nWhat each side ran:\n\n");
     for (side, key) in [
         ("kernel", "isa.kernel"),
@@ -599,6 +607,58 @@ fn table(run: &Run) -> String {
         let _ = writeln!(md, "- Versions: {}.", versions.join(", "));
     }
     md.push_str(&summary(run));
+    md
+}
+
+/// The kernels on each path of this processor: the default (`kernel`) and
+/// each other path held by `with_instruction_set` (`kernel_avx2`, …).
+fn paths(run: &Run) -> String {
+    let mut held: Vec<&str> = run
+        .cases
+        .keys()
+        .filter_map(|k| k.1.strip_prefix("kernel_"))
+        .collect();
+    held.sort_unstable();
+    held.dedup();
+    if held.is_empty() {
+        return String::new();
+    }
+    let default = run
+        .meta
+        .get("isa.kernel")
+        .and_then(|v| v.split(' ').next())
+        .unwrap_or("default");
+    let mut md = format!(
+        "\nThe kernels held to each instruction set this processor has \
+         (`fused::with_instruction_set`), ns per element:\n\n| case | {default} (default) |"
+    );
+    for h in &held {
+        let _ = write!(md, " {h} |");
+    }
+    md.push_str("\n|---|---|");
+    md.push_str(&"---|".repeat(held.len()));
+    md.push('\n');
+    for (group, title) in &GROUPS[..2] {
+        for shape in SHAPES {
+            for ty in TYPES {
+                let cell = |side: &str| {
+                    run.get(group, side, ty, shape)
+                        .map_or("–".into(), |c| fmt_ns(c.median()))
+                };
+                let _ = write!(
+                    md,
+                    "| {title}, {ty}, {}×{} | {} |",
+                    shape.0,
+                    shape.1,
+                    cell("kernel")
+                );
+                for h in &held {
+                    let _ = write!(md, " {} |", cell(&format!("kernel_{h}")));
+                }
+                md.push('\n');
+            }
+        }
+    }
     md
 }
 
@@ -1163,7 +1223,31 @@ mod tests {
                 "{k:?}"
             );
         }
+        run.cases.insert(
+            (
+                "softmax".into(),
+                "kernel_avx2".into(),
+                "f32".into(),
+                4096,
+                1000,
+            ),
+            case(&[0.75]),
+        );
+        run.meta
+            .insert("isa.kernel".into(), "avx512 (the default)".into());
         let md = table(&run);
+        assert!(md.contains("| case | avx512 (default) | avx2 |"), "{md}");
+        assert!(
+            md.contains("| softmax, f32, 4096×1000 | 0.51 | 0.75 |"),
+            "{md}"
+        );
+        run.cases.remove(&(
+            "softmax".into(),
+            "kernel_avx2".into(),
+            "f32".into(),
+            4096,
+            1000,
+        ));
         assert!(
             md.contains(
                 "| softmax, f32, 4096×1000 | **0.51** | 1.51 | 2.51 | 3.51 | **0.34** | 3% |"

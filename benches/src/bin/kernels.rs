@@ -2,12 +2,16 @@
 //! gradient with class labels and with soft targets, and a copy of the
 //! batch (the floor of any kernel that reads the batch and writes one of the
 //! same size), through the public API `softmax_cross_entropy::fused`, with
-//! the protocol of `benches/protocol/src/lib.rs`.
+//! the protocol of `benches/protocol/src/lib.rs`. The side `kernel` is the
+//! default path (`fused::instruction_set()`); softmax and class labels are
+//! also measured held to each other path this processor has
+//! (`kernel_avx2`, `kernel_portable`, …).
 
 use bench_protocol::{Plan, input_check, inputs, time_line};
 use softmax_cross_entropy::batch::Reduction;
 use softmax_cross_entropy::fused::{
-    KernelFloat, loss_and_gradient, loss_and_gradient_classes, softmax_rows,
+    InstructionSet, KernelFloat, instruction_set, instruction_sets, loss_and_gradient,
+    loss_and_gradient_classes, softmax_rows, with_instruction_set,
 };
 use std::process::ExitCode;
 
@@ -19,7 +23,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("meta\tisa.kernel\t{}", instruction_set());
+    let sets: Vec<&str> = instruction_sets().iter().map(|s| s.name()).collect();
+    println!(
+        "meta\tisa.kernel\t{} (fused::instruction_set(), the path the kernels take by \
+         default); the paths this processor has: {}",
+        instruction_set().name(),
+        sets.join(", ")
+    );
     let (rows, classes) = plan.shapes[0];
     let (z, labels, _) = inputs(rows, classes);
     println!("{}", input_check(&z, &labels));
@@ -66,60 +76,36 @@ fn bench<T: KernelFloat>(
         }),
     );
     line("copy", plan.measure(n, || out.copy_from_slice(&z)));
+    // Softmax and class labels on every other path this processor has,
+    // held to it by `with_instruction_set`: what each path buys.
+    for set in instruction_sets() {
+        if set == instruction_set() {
+            continue;
+        }
+        let side = side_name(set);
+        let held = |f: &mut dyn FnMut() -> softmax_cross_entropy::Result<()>| {
+            with_instruction_set(set, || plan.measure(n, f))
+        };
+        let softmax = held(&mut || softmax_rows(&z, classes, &mut out));
+        let labels = held(&mut || {
+            loss_and_gradient_classes(&z, &labels, classes, Reduction::Mean, &mut out).map(|_| ())
+        });
+        for (group, m) in [("softmax", softmax), ("labels", labels)] {
+            if let Some(m) = m {
+                println!("{}", time_line(group, side, ty, shape, m));
+            }
+        }
+    }
     Ok(())
 }
 
-/// The instruction set of the kernels' loops on this processor.
-///
-/// The crate has no public way to ask which path its dispatch took. At the
-/// time of writing, `src/dispatch.rs` runs the loops compiled for pulp's
-/// x86-64-v3 (AVX2 and FMA) when `pulp::Arch::new()` finds them, else the
-/// baseline build, and the crate enables no `x86-v4` feature of pulp; the
-/// answer below rests on that, and says "unknown" as soon as the crate's
-/// manifest names `x86-v4`, so that a new path is not reported as the old.
-fn instruction_set() -> String {
-    let manifest = include_str!("../../../Cargo.toml");
-    let pulp_line = manifest
-        .lines()
-        .find(|l| l.trim_start().starts_with("pulp"))
-        .unwrap_or("");
-    if pulp_line.contains("x86-v4") {
-        return "unknown: the crate enables pulp's x86-v4 path, and benches/src/bin/kernels.rs \
-                cannot tell which path its dispatch takes"
-            .into();
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        let avx512 = if is_x86_feature_detected!("avx512f") {
-            "; the processor also has AVX-512F, which the crate does not use"
-        } else {
-            ""
-        };
-        // The features of pulp 0.22's `V3`.
-        let v3 = is_x86_feature_detected!("avx")
-            && is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("fma")
-            && is_x86_feature_detected!("bmi1")
-            && is_x86_feature_detected!("bmi2")
-            && is_x86_feature_detected!("lzcnt")
-            && is_x86_feature_detected!("popcnt")
-            && is_x86_feature_detected!("sse4.2")
-            && is_x86_feature_detected!("ssse3");
-        if v3 {
-            format!(
-                "x86-64-v3 (AVX2+FMA, 256-bit), assumed from is_x86_feature_detected! and the \
-                 dispatch of this commit{avx512}"
-            )
-        } else {
-            "x86-64 baseline (SSE2, no FMA), assumed from is_x86_feature_detected!".into()
-        }
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        "aarch64 baseline (NEON, FMA)".into()
-    }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    {
-        format!("{} baseline", std::env::consts::ARCH)
+/// The side's name for the kernels held to `set`: `kernel_avx2` and so on
+/// (no `+` or `-`, which the claims' keys read as operators).
+fn side_name(set: InstructionSet) -> &'static str {
+    match set {
+        InstructionSet::Portable => "kernel_portable",
+        InstructionSet::Fma => "kernel_fma",
+        InstructionSet::Avx2Fma => "kernel_avx2",
+        InstructionSet::Avx512 => "kernel_avx512",
     }
 }
