@@ -366,3 +366,71 @@ fn every_artifact_is_read() {
         assert!(sources.contains_key(key), "{}", unknown(key, &sources));
     }
 }
+
+/// The `#[test]` functions of `src/` and `tests/`, by name.
+fn test_functions() -> std::collections::BTreeSet<String> {
+    let root = super::root();
+    let mut names = std::collections::BTreeSet::new();
+    let mut stack = vec![root.join("src"), root.join("tests")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let mut armed = false;
+                for line in text.lines().map(str::trim) {
+                    if line.starts_with("#[test]") {
+                        armed = true;
+                    } else if armed && let Some(rest) = line.strip_prefix("fn ") {
+                        names.insert(rest.split(['(', '<']).next().unwrap_or("").to_string());
+                        armed = false;
+                    }
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The `<!-- test: NAME -->` markers of a text: (line, name).
+fn named_tests(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(at) = rest.find("<!-- test:") {
+            let tail = &rest[at + "<!-- test:".len()..];
+            let end = tail.find("-->").unwrap_or(tail.len());
+            out.push((i + 1, tail[..end].trim().to_string()));
+            rest = &tail[end..];
+        }
+    }
+    out
+}
+
+/// A universal statement about the code ("every", "never", "for any") names
+/// the test that establishes it with `<!-- test: NAME -->` (or links to a
+/// book test block); the name must be a `#[test]` function of `src/` or
+/// `tests/`, so that a renamed or deleted test fails here.
+#[test]
+fn every_named_test_exists() {
+    let known = test_functions();
+    assert!(
+        known.contains("every_named_test_exists"),
+        "the scan finds no tests"
+    );
+    let mut missing = Vec::new();
+    for (file, text) in book_texts() {
+        for (line, name) in named_tests(&text) {
+            if !known.contains(&name) {
+                missing.push(format!("{file}:{line}: no #[test] fn {name}"));
+            }
+        }
+    }
+    let (_, fake) = named_tests("never <!-- test: no_such_test -->")[0].clone();
+    assert!(!known.contains(&fake));
+    assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+}
