@@ -12,7 +12,7 @@
 //!   former stable form and the library's form.
 
 use super::check_or_bless;
-use super::figures::{WIDTH, font, px, shrink};
+use super::figures::{MIN_TEXT, Swatch, WIDTH, font, legend_above, px, shrink};
 use crate::accuracy::batch::batch_case;
 use crate::accuracy::generators::{Category, case, log_uniform_count, target};
 use crate::accuracy::measure::{Stat, Tally, ULP_BOUND, absolute_bound, logits_case};
@@ -235,31 +235,8 @@ fn figure() -> Result<String, Box<dyn std::error::Error>> {
     {
         // The book's figure style (artifacts::figures): drawn at twice the
         // nominal 480 px width, with text that stays 10 px high on a phone.
-        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(400))).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(480))).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Error of log(1 + e^−d) in f64", font(18))
-            .margin(px(8))
-            .x_label_area_size(px(44))
-            .y_label_area_size(px(58))
-            .build_cartesian_2d(0.0..60.0, (1e-2..1e18).log_scale())?;
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .bold_line_style(BLACK.mix(0.12))
-            .x_labels(7)
-            .y_labels(6)
-            .y_label_formatter(&|v: &f64| format!("1e{}", v.log10().round()))
-            .x_desc("d")
-            .y_desc("error (ulp)")
-            .axis_desc_style(font(16))
-            .label_style(font(14))
-            .draw()?;
-        let bound = RGBColor(0x55, 0x55, 0x55);
-        chart.draw_series(LineSeries::new(
-            [(0.0, ULP_BOUND), (60.0, ULP_BOUND)],
-            bound.stroke_width(px(1)),
-        ))?;
         let styles = [
             (
                 naive,
@@ -273,24 +250,38 @@ fn figure() -> Result<String, Box<dyn std::error::Error>> {
             ),
             (library, RGBColor(0x1F, 0x77, 0xB4), "now: log1p(e^−d)"),
         ];
-        for (points, color, label) in styles {
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(px(1))))?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(
-                        vec![(x, y), (x + px(16) as i32, y)],
-                        color.stroke_width(px(1)),
-                    )
-                });
-        }
+        let entries: Vec<(&str, Swatch)> = styles
+            .iter()
+            .map(|(_, color, label)| (*label, Swatch::Line(color.stroke_width(px(2)))))
+            .collect();
+        // The legend above the chart, outside the data.
+        let area = legend_above(&root, "Error of log(1 + e^−d) in f64", &entries)?;
+        let mut chart = ChartBuilder::on(&area)
+            .margin(px(8))
+            .margin_right(px(20))
+            .x_label_area_size(px(44))
+            .y_label_area_size(px(58))
+            .build_cartesian_2d(0.0..60.0, (1e-2..1e18).log_scale())?;
         chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::MiddleRight)
-            .label_font(font(14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
+            .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(BLACK.mix(0.12))
+            .x_labels(7)
+            .y_labels(6)
+            .y_label_formatter(&|v: &f64| format!("1e{}", v.log10().round()))
+            .x_desc("d")
+            .y_desc("error (ulp)")
+            .axis_desc_style(font(19))
+            .label_style(font(MIN_TEXT))
             .draw()?;
+        let bound = RGBColor(0x55, 0x55, 0x55);
+        chart.draw_series(LineSeries::new(
+            [(0.0, ULP_BOUND), (60.0, ULP_BOUND)],
+            bound.stroke_width(px(1)),
+        ))?;
+        for (points, color, _) in styles {
+            chart.draw_series(LineSeries::new(points, color.stroke_width(px(1))))?;
+        }
         root.present()?;
     }
     Ok(shrink(svg))

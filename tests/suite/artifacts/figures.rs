@@ -10,10 +10,11 @@
 //! last-bit difference of `exp` between platforms cannot change a byte.
 //!
 //! Legibility: the book shows a figure at most at its nominal width
-//! ([`WIDTH`] px) and, on a phone, at the 350 px of a 390 px screen's column.
-//! Every text is at least [`MIN_TEXT`] nominal px, so that it is at least
-//! 10 px high there (`cargo xtask browser-check` measures it, and
-//! [`figures_text_is_legible_on_a_phone`] checks the files).
+//! ([`WIDTH`] px) and, on the narrowest phone, at the 300 px of a 320 px
+//! screen's column. Every text is at least [`MIN_TEXT`] nominal px, so that
+//! it is at least 10 px high there (`cargo xtask browser-check` measures it,
+//! and [`figures_text_is_legible_on_a_phone`] checks the files). Legends are
+//! drawn above the chart ([`legend_above`]), never over the data.
 
 use super::check_or_bless;
 use plotters::prelude::*;
@@ -52,10 +53,59 @@ const DARK_RED: RGBColor = RGBColor(0xC0, 0x1C, 0x28);
 /// The nominal (largest displayed) width of every figure, in CSS px.
 pub(super) const WIDTH: u32 = 480;
 
-/// The smallest text of a figure, in nominal px: shown 350 px wide (a
-/// phone's column), a `WIDTH`-wide figure is scaled by 350/480, and
-/// 14 × 350/480 = 10.2 px.
-const MIN_TEXT: u32 = 14;
+/// The smallest text of a figure, in nominal px: shown 300 px wide (the
+/// column of a 320 px phone screen), a `WIDTH`-wide figure is scaled by
+/// 300/480, and 17 × 300/480 = 10.6 px.
+pub(super) const MIN_TEXT: u32 = 17;
+
+/// The width of the narrowest column that shows a figure: a 320 px screen.
+const NARROWEST_COLUMN: f64 = 300.0;
+
+/// How a legend entry shows its series: a line of this style, or a box.
+pub(super) enum Swatch {
+    /// A short line.
+    Line(ShapeStyle),
+    /// A filled square.
+    Box(RGBColor),
+}
+
+/// A caption, then one line per legend entry (its swatch and its label), at
+/// the top of `root`, outside the chart; returns the area below them for the
+/// chart.
+pub(super) fn legend_above<'a>(
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    caption: &str,
+    entries: &[(&str, Swatch)],
+) -> Result<DrawingArea<SVGBackend<'a>, plotters::coord::Shift>, Box<dyn std::error::Error>> {
+    let titled = root.titled(caption, font(20))?;
+    let line = px(MIN_TEXT + 9);
+    let (legend, chart) = titled.split_vertically(line * entries.len() as u32 + px(6));
+    let style = font(MIN_TEXT)
+        .into_text_style(root)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let x = px(66) as i32;
+    for (k, (label, swatch)) in entries.iter().enumerate() {
+        let y = (line * k as u32 + line / 2) as i32;
+        match swatch {
+            Swatch::Line(s) => {
+                legend.draw(&PathElement::new(vec![(x, y), (x + px(24) as i32, y)], *s))?
+            }
+            Swatch::Box(c) => legend.draw(&Rectangle::new(
+                [
+                    (x + px(5) as i32, y - px(7) as i32),
+                    (x + px(19) as i32, y + px(7) as i32),
+                ],
+                c.filled(),
+            ))?,
+        }
+        legend.draw(&Text::new(
+            label.to_string(),
+            (x + px(32) as i32, y),
+            style.clone(),
+        ))?;
+    }
+    Ok(chart)
+}
 
 /// The running example of the book: z = (2, 1, 0.1), true class 1.
 const RUNNING_Z: [f64; 3] = [2.0, 1.0, 0.1];
@@ -156,7 +206,7 @@ fn two_class_probability() -> Drawn {
     {
         let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(440))).into_drawing_area();
         root.fill(&WHITE)?;
-        let root = root.titled("P(t = 1 | z) for two classes", font(18))?;
+        let root = root.titled("P(t = 1 | z) for two classes", font(20))?;
         root.draw_text(
             "P(t = 1 | z) = e^z₁ / (e^z₁ + e^z₂)",
             &font(MIN_TEXT).into_text_style(&root),
@@ -180,7 +230,7 @@ fn two_class_probability() -> Drawn {
             .y_label_formatter(&|v| number(*v))
             .x_desc("z₁")
             .y_desc("z₂")
-            .axis_desc_style(font(16))
+            .axis_desc_style(font(19))
             .label_style(font(MIN_TEXT))
             .draw()?;
         let mut rects = Vec::new();
@@ -251,10 +301,20 @@ fn logistic_figure() -> Drawn {
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(340))).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(400))).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("The logistic function and its derivative", font(18))
+        let area = legend_above(
+            &root,
+            "The logistic function and its derivative",
+            &[
+                ("σ(x)", Swatch::Line(BLUE.stroke_width(px(3)))),
+                (
+                    "σ′(x) = σ(x)(1 − σ(x))",
+                    Swatch::Line(ORANGE.stroke_width(px(3))),
+                ),
+            ],
+        )?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(px(10))
             .margin_right(px(20))
             .x_label_area_size(px(40))
@@ -270,36 +330,11 @@ fn logistic_figure() -> Drawn {
             .y_label_formatter(&|v| number(*v))
             .x_desc("x")
             .y_desc("σ(x), σ′(x)")
-            .axis_desc_style(font(16))
+            .axis_desc_style(font(19))
             .label_style(font(MIN_TEXT))
             .draw()?;
-        chart
-            .draw_series(LineSeries::new(sigma, BLUE.stroke_width(px(3))))?
-            .label("σ(x)")
-            .legend(|(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + px(20) as i32, y)],
-                    BLUE.stroke_width(px(3)),
-                )
-            });
-        chart
-            .draw_series(LineSeries::new(derivative, ORANGE.stroke_width(px(3))))?
-            .label("σ′(x) = σ(x)(1 − σ(x))")
-            .legend(|(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + px(20) as i32, y)],
-                    ORANGE.stroke_width(px(3)),
-                )
-            });
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .margin(px(8))
-            .legend_area_size(px(28))
-            .label_font(font(MIN_TEXT))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
+        chart.draw_series(LineSeries::new(sigma, BLUE.stroke_width(px(3))))?;
+        chart.draw_series(LineSeries::new(derivative, ORANGE.stroke_width(px(3))))?;
         root.present()?;
     }
     Ok(shrink(svg))
@@ -355,10 +390,23 @@ fn naive_overflow() -> Drawn {
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(360))).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(430))).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("The first output of softmax at (z, 0)", font(18))
+        let area = legend_above(
+            &root,
+            "The first output of softmax at (z, 0)",
+            &[
+                (
+                    "naive: e^z / Σ e^z, as in the source",
+                    Swatch::Line(ORANGE.mix(0.6).stroke_width(px(8))),
+                ),
+                (
+                    "stable: e^(z − max z) / Σ e^(z − max z)",
+                    Swatch::Line(BLUE.stroke_width(px(2))),
+                ),
+            ],
+        )?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(px(10))
             .margin_right(px(20))
             .x_label_area_size(px(40))
@@ -374,7 +422,7 @@ fn naive_overflow() -> Drawn {
             .y_label_formatter(&|v| number(*v))
             .x_desc("z")
             .y_desc("y₁ = e^z / (e^z + e^0)")
-            .axis_desc_style(font(16))
+            .axis_desc_style(font(19))
             .label_style(font(MIN_TEXT))
             .draw()?;
         chart.draw_series(std::iter::once(Rectangle::new(
@@ -385,24 +433,8 @@ fn naive_overflow() -> Drawn {
             [(threshold, 0.4), (threshold, 1.1)],
             DARK_RED.stroke_width(px(1)),
         ))?;
-        chart
-            .draw_series(LineSeries::new(naive, ORANGE.mix(0.6).stroke_width(px(8))))?
-            .label("naive: e^z / Σ e^z, as in the source")
-            .legend(|(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + px(20) as i32, y)],
-                    ORANGE.mix(0.6).stroke_width(px(8)),
-                )
-            });
-        chart
-            .draw_series(LineSeries::new(stable, BLUE.stroke_width(px(2))))?
-            .label("stable: e^(z − max z) / Σ e^(z − max z)")
-            .legend(|(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + px(20) as i32, y)],
-                    BLUE.stroke_width(px(2)),
-                )
-            });
+        chart.draw_series(LineSeries::new(naive, ORANGE.mix(0.6).stroke_width(px(8))))?;
+        chart.draw_series(LineSeries::new(stable, BLUE.stroke_width(px(2))))?;
         chart.draw_series(std::iter::once(Cross::new(
             last,
             px(7),
@@ -424,15 +456,6 @@ fn naive_overflow() -> Drawn {
                 style.clone(),
             )))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .margin(px(8))
-            .legend_area_size(px(28))
-            .label_font(font(MIN_TEXT))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
         root.present()?;
     }
     Ok(shrink(svg))
@@ -497,7 +520,7 @@ fn running_example_jacobian() -> Drawn {
         root.draw(&Text::new(
             "Softmax Jacobian ∂yᵢ/∂zⱼ at z = (2, 1, 0.1)",
             (px(WIDTH / 2) as i32, px(14) as i32),
-            centred(18),
+            centred(20),
         ))?;
         root.draw(&Text::new(
             "J = diag(y) − y yᵀ, y = softmax(z)",
@@ -509,12 +532,12 @@ fn running_example_jacobian() -> Drawn {
             root.draw(&Text::new(
                 format!("j = {}", k + 1),
                 (at, top - px(14) as i32),
-                centred(16),
+                centred(18),
             ))?;
             root.draw(&Text::new(
                 format!("i = {}", k + 1),
                 (left - px(30) as i32, top + cell * k as i32 + cell / 2),
-                centred(16),
+                centred(18),
             ))?;
         }
         for row in 0..c {
@@ -534,7 +557,7 @@ fn running_example_jacobian() -> Drawn {
                 root.draw(&Text::new(
                     decimals(v, 3),
                     (x + cell / 2, y0 + cell / 2),
-                    centred(16).color(&ink),
+                    centred(18).color(&ink),
                 ))?;
             }
         }
@@ -590,10 +613,18 @@ fn running_example_gradient() -> Drawn {
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(360))).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (px(WIDTH), px(440))).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("y, t and the gradient y − t at z = (2, 1, 0.1)", font(18))
+        let entries: Vec<(&str, Swatch)> = series
+            .iter()
+            .map(|(name, _, colour)| (*name, Swatch::Box(*colour)))
+            .collect();
+        let area = legend_above(
+            &root,
+            "y, t and the gradient y − t at z = (2, 1, 0.1)",
+            &entries,
+        )?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(px(10))
             .x_label_area_size(px(40))
             .y_label_area_size(px(56))
@@ -608,27 +639,19 @@ fn running_example_gradient() -> Drawn {
             .x_label_formatter(&|v| format!("c = {v:.0}"))
             .y_label_formatter(&|v| number(*v))
             .x_desc("class c")
-            .axis_desc_style(font(16))
+            .axis_desc_style(font(19))
             .label_style(font(MIN_TEXT))
             .draw()?;
         chart.draw_series(LineSeries::new(
             [(0.5, 0.0), (3.5, 0.0)],
             BLACK.stroke_width(px(1)),
         ))?;
-        for (s, (name, values, colour)) in series.iter().enumerate() {
+        for (s, (_, values, colour)) in series.iter().enumerate() {
             let offset = (s as f64 - 1.0) * BAR;
-            chart
-                .draw_series(values.iter().enumerate().map(|(k, &v)| {
-                    let x = k as f64 + 1.0 + offset;
-                    Rectangle::new([(x - BAR / 2.0, 0.0), (x + BAR / 2.0, v)], colour.filled())
-                }))?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    Rectangle::new(
-                        [(x, y - px(6) as i32), (x + px(14) as i32, y + px(6) as i32)],
-                        colour.filled(),
-                    )
-                });
+            chart.draw_series(values.iter().enumerate().map(|(k, &v)| {
+                let x = k as f64 + 1.0 + offset;
+                Rectangle::new([(x - BAR / 2.0, 0.0), (x + BAR / 2.0, v)], colour.filled())
+            }))?;
             if s == 1 {
                 continue; // t is 1 or 0: the bars say it
             }
@@ -641,15 +664,6 @@ fn running_example_gradient() -> Drawn {
                 Text::new(decimals(v, 2), (x, y_text), style.clone())
             }))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .margin(px(8))
-            .legend_area_size(px(24))
-            .label_font(font(MIN_TEXT))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
         root.present()?;
     }
     Ok(shrink(svg))
@@ -691,7 +705,7 @@ fn figure_running_example_gradient_is_fresh() {
 }
 
 /// Every text of every figure is at least 10 px high when the figure is
-/// shown 350 px wide (the text column of a 390 px phone screen).
+/// shown 300 px wide (the text column of a 320 px phone screen).
 #[test]
 fn figures_text_is_legible_on_a_phone() {
     for (name, drawn) in [
@@ -716,10 +730,11 @@ fn figures_text_is_legible_on_a_phone() {
             })
             .collect();
         assert!(!sizes.is_empty(), "{name} has no text");
-        let smallest = sizes.iter().copied().fold(f64::INFINITY, f64::min) * 350.0 / view_width;
+        let smallest =
+            sizes.iter().copied().fold(f64::INFINITY, f64::min) * NARROWEST_COLUMN / view_width;
         assert!(
             smallest >= 10.0,
-            "{name}: the smallest text is {smallest:.1} px high at 350 px wide"
+            "{name}: the smallest text is {smallest:.1} px high at {NARROWEST_COLUMN} px wide"
         );
     }
 }
