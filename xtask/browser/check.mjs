@@ -1,8 +1,9 @@
 // The real-browser check of the built book: `cargo xtask browser-check`.
 //
 // Debian's Chromium (never a downloaded browser), driven by playwright-core,
-// opens every page of target/book through file:// at 1280×900 and 390×844,
-// with every request that is not a file of the book blocked and counted.
+// opens every page of target/book through file:// at 1280×900, 390×844 and
+// 320×640, with every request that is not a file of the book blocked and
+// counted.
 // docs/tooling.md explains every assertion; xtask/src/browser.rs installs
 // playwright-core with `npm ci` and runs this script with:
 //
@@ -25,9 +26,19 @@ import { pathToFileURL } from 'node:url';
 const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 900 },
   { name: 'phone', width: 390, height: 844 },
+  { name: 'small-phone', width: 320, height: 640 },
 ];
-// Figure text must be at least this high as rendered at the phone width.
+const [DESKTOP, PHONE, SMALL_PHONE] = VIEWPORTS;
+// Figure text must be at least this high as rendered at the phone widths.
 const MIN_FIGURE_TEXT_PX = 10;
+// At 320 px at most this share of the display equations may be wider than
+// the column (each with a scroll cue and its number on screen); at 390 px none.
+const MAX_WIDE_SHARE_SMALL_PHONE = 0.1;
+// Figures that another command draws and that still have smaller text, with
+// the reason; reported, not failed. Keep it short.
+const PENDING_FIGURES = {
+  'benchmarks/kernels.svg': 'drawn by `cargo xtask bench` (issue 17), not by tests/suite/artifacts/figures.rs: its text is 14 nominal px',
+};
 const SEARCH_TERM = 'Jacobian';
 
 function parseArgs(argv) {
@@ -153,6 +164,8 @@ function measurePage(siteRoot) {
   const prose = main.cloneNode(true);
   prose.querySelectorAll('pre, code, .katex').forEach((e) => e.remove());
   result.rawTex = (prose.textContent.match(/\$\$|\\(frac|tag|begin|sum)\b/g) || []).length;
+  // Fold titles are rendered Markdown: no literal backtick.
+  result.backtickSummaries = [...main.querySelectorAll('summary')].filter((s) => s.textContent.includes('`')).map((s) => s.textContent.trim().slice(0, 80));
 
   // Equation numbers against their formulas, and displays wider than their box.
   result.tagOverlaps = [];
@@ -257,6 +270,77 @@ function measurePage(siteRoot) {
   return result;
 }
 
+/**
+ * The boxes that scroll sideways (display equations, tables), each scrolled
+ * to its start and to its end: the fade at the cut edge (`--cue-right`, the
+ * scroll-driven width of theme/layout.css's mask, and a mask at all) and, for
+ * an equation, whether its number is inside the visible part of the box at
+ * both ends. With `openAll`, also the code blocks wider than their box and
+ * the frame of an opened <details> (every <details> opened, then closed
+ * again). Runs in the browser.
+ */
+async function measureScrollBoxes(openAll) {
+  const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const main = document.querySelector('main') || document.body;
+  const result = { boxes: [], tables: 0, wideTables: [], code: 0, wideCode: [], details: 0, unframed: 0 };
+  const inside = (rect, box) => rect.width > 0 && rect.left >= box.left - 0.5 && rect.right <= box.right + 0.5;
+  const textRect = (el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return range.getBoundingClientRect();
+  };
+  const tables = [...main.querySelectorAll('.table-wrapper')].filter((t) => t.getClientRects().length);
+  result.tables = tables.length;
+  for (const t of tables) {
+    if (t.scrollWidth > t.clientWidth + 1) {
+      const head = (t.querySelector('tr')?.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 50);
+      result.wideTables.push(`[${head}] ${t.scrollWidth}px in ${t.clientWidth}px`);
+    }
+  }
+  const boxes = [...main.querySelectorAll('.katex-display, .table-wrapper')]
+    .filter((b) => b.getClientRects().length && b.scrollWidth > b.clientWidth + 1);
+  for (const b of boxes) {
+    const isDisplay = b.classList.contains('katex-display');
+    const tag = isDisplay ? b.querySelector('.katex-html > .tag') : null;
+    const label = isDisplay
+      ? (tag ? tag.textContent.trim() : b.textContent.slice(0, 30))
+      : `table [${(b.querySelector('tr')?.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 40)}]`;
+    b.scrollLeft = 0;
+    await frame();
+    const style = getComputedStyle(b);
+    const cue = parseFloat(style.getPropertyValue('--cue-right')) || 0;
+    const masked = (style.maskImage || style.webkitMaskImage || 'none') !== 'none';
+    const tagAtStart = tag ? inside(textRect(tag), b.getBoundingClientRect()) : true;
+    b.scrollLeft = b.scrollWidth;
+    await frame();
+    const cueLeftAtEnd = parseFloat(getComputedStyle(b).getPropertyValue('--cue-left')) || 0;
+    const tagAtEnd = tag ? inside(textRect(tag), b.getBoundingClientRect()) : true;
+    b.scrollLeft = 0;
+    result.boxes.push({ isDisplay, label, cue, cueLeftAtEnd, masked, tagAtStart, tagAtEnd, hidden: b.scrollWidth - b.clientWidth });
+  }
+  if (openAll) {
+    const closed = [...main.querySelectorAll('details:not([open])')];
+    closed.forEach((d) => d.setAttribute('open', ''));
+    await frame();
+    result.details = main.querySelectorAll('details').length;
+    for (const d of main.querySelectorAll('details')) {
+      const s = getComputedStyle(d);
+      const framed = ['Top', 'Right', 'Bottom', 'Left'].every((side) => parseFloat(s[`border${side}Width`]) > 0 && s[`border${side}Style`] !== 'none');
+      if (!framed) result.unframed++;
+    }
+    const blocks = [...main.querySelectorAll('pre > code')].filter((c) => c.getClientRects().length);
+    result.code = blocks.length;
+    for (const c of blocks) {
+      if (c.scrollWidth > c.clientWidth + 1) {
+        const longest = Math.max(...c.innerText.split('\n').map((l) => l.length));
+        result.wideCode.push(longest);
+      }
+    }
+    closed.forEach((d) => d.removeAttribute('open'));
+  }
+  return result;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -303,6 +387,7 @@ async function main() {
   const ids = new Map();
   const eqLinks = [];
   const figureRows = [];
+  const pendingNotes = new Set();
   const page = context.pages()[0] || (await context.newPage());
   page.on('pageerror', (error) => fail(page.url().slice(bookUrl.length), `script error: ${error.message}`));
   page.on('console', (msg) => {
@@ -327,6 +412,17 @@ async function main() {
         await Promise.all([...document.images].map((img) => (img.complete ? null : new Promise((r) => { img.onload = img.onerror = r; }))));
       });
       const m = await page.evaluate(measurePage, null);
+      const sb = await page.evaluate(measureScrollBoxes, viewport === DESKTOP);
+      for (const s of m.backtickSummaries) fail(where, `a fold title shows a backtick (Markdown is not processed in <summary>): ${s}`);
+      if (viewport === DESKTOP) {
+        for (const t of sb.wideTables) fail(where, `table wider than the column: ${t}`);
+        if (sb.unframed > 0) fail(where, `${sb.unframed} of ${sb.details} opened <details> have no frame`);
+      } else {
+        for (const b of sb.boxes) {
+          if (!b.masked || b.cue < 1) fail(where, `${b.label} scrolls sideways (${b.hidden}px hidden) without a visible cue at its cut edge (fade ${b.cue}px)`);
+          if (!b.tagAtStart || !b.tagAtEnd) fail(where, `${b.label}: its equation number leaves the screen when the box scrolls (at the start: ${b.tagAtStart ? 'visible' : 'hidden'}, at the end: ${b.tagAtEnd ? 'visible' : 'hidden'})`);
+        }
+      }
       const newlyBlocked = blocked.slice(before);
       for (const b of newlyBlocked) fail(where, `request outside the book: ${b}`);
       if (m.overflowPx > 0) {
@@ -361,8 +457,11 @@ async function main() {
         if (svg.minFontSize === null || !svg.width) continue;
         const px = (svg.minFontSize * img.width) / svg.width;
         figureRows.push({ page: name, viewport: viewport.width, figure: img.src, px });
-        if (viewport.width === 390 && px < MIN_FIGURE_TEXT_PX) {
-          fail(where, `figure ${img.src}: its smallest text is ${px.toFixed(1)} px high at ${Math.round(img.width)} px wide (at least ${MIN_FIGURE_TEXT_PX} px)`);
+        if (viewport !== DESKTOP && px < MIN_FIGURE_TEXT_PX) {
+          const pending = PENDING_FIGURES[img.src];
+          const message = `figure ${img.src}: its smallest text is ${px.toFixed(1)} px high at ${Math.round(img.width)} px wide (at least ${MIN_FIGURE_TEXT_PX} px)`;
+          if (pending) pendingNotes.add(`${message}, on ${name} @${viewport.width}: pending, ${pending}`);
+          else fail(where, message);
         }
       }
       const shot = join(args.out, viewport.name, name.replace(/\//g, '_').replace(/\.html$/, '.png'));
@@ -371,7 +470,7 @@ async function main() {
       await page.screenshot({ path: shot, fullPage: name !== 'print.html', timeout: 120000 });
       process.stderr.write(`browser-check: ${where}: measured, screenshot in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
       rows.push({
-        name, viewport: viewport.width, isChapter, ...m,
+        name, viewport: viewport.width, isChapter, ...m, sb,
         share: m.mainHeight > 0 ? (100 * m.codeHeight) / m.mainHeight : 0,
         blockedCount: newlyBlocked.length,
       });
@@ -417,7 +516,7 @@ async function main() {
 
   // Report.
   const pct = (x) => `${x.toFixed(1)}%`;
-  console.log('\nbrowser-check: every page at 1280×900 and 390×844 (file://, requests outside the book blocked)\n');
+  console.log('\nbrowser-check: every page at 1280×900, 390×844 and 320×640 (file://, requests outside the book blocked)\n');
   console.log('page                              width  overflow  displays wide  tag-overlap  images  blocked   code share (blocks)');
   for (const r of rows) {
     const overflow = r.overflowPx > 0 ? `+${r.overflowPx}px` : '0';
@@ -432,9 +531,38 @@ async function main() {
     for (const r of wide) console.log(`  ${r.name} @${r.viewport}: ${r.wideDisplays.join('; ')}`);
   }
   // At 1280 px every display equation, with its number, fits the column.
-  for (const r of wide.filter((w) => w.viewport === VIEWPORTS[0].width)) {
+  for (const r of wide.filter((w) => w.viewport === DESKTOP.width)) {
     if (!args.reportOnly) fail(`${r.name} @${r.viewport}`, `display equations wider than the column: ${r.wideDisplays.join('; ')}`);
   }
+  // At 390 px none is wider than the column; at 320 px at most 10% of the
+  // chapters' display equations (print.html repeats them), each with its cue
+  // and its number on screen (checked per box above).
+  for (const r of wide.filter((w) => w.viewport === PHONE.width)) {
+    fail(`${r.name} @${r.viewport}`, `display equations wider than the column: ${r.wideDisplays.join('; ')}`);
+  }
+  const counts = {};
+  for (const v of VIEWPORTS) {
+    const chaptersAt = rows.filter((r) => r.isChapter && r.viewport === v.width);
+    counts[v.width] = {
+      displays: chaptersAt.reduce((n, r) => n + r.displays, 0),
+      wide: chaptersAt.reduce((n, r) => n + r.wideDisplays.length, 0),
+      tables: chaptersAt.reduce((n, r) => n + r.sb.tables, 0),
+      wideTables: chaptersAt.reduce((n, r) => n + r.sb.wideTables.length, 0),
+      code: chaptersAt.reduce((n, r) => n + r.sb.code, 0),
+      wideCode: chaptersAt.flatMap((r) => r.sb.wideCode),
+    };
+  }
+  const small = counts[SMALL_PHONE.width];
+  if (small.wide > MAX_WIDE_SHARE_SMALL_PHONE * small.displays) {
+    fail(`@${SMALL_PHONE.width}`, `${small.wide} of ${small.displays} display equations are wider than the column (at most ${Math.floor(MAX_WIDE_SHARE_SMALL_PHONE * small.displays)})`);
+  }
+  console.log('\nthe chapters, per width (display equations and tables wider than the column; code blocks at 1280 px with every <details> open):');
+  for (const v of VIEWPORTS) {
+    const c = counts[v.width];
+    const code = v === DESKTOP ? `; code blocks wider than their box: ${c.wideCode.length} of ${c.code} (longest line ${Math.max(0, ...c.wideCode)} characters)` : '';
+    console.log(`  ${String(v.width).padStart(4)} px: displays ${c.wide} of ${c.displays} wider; tables ${c.wideTables} of ${c.tables} wider${code}`);
+  }
+  for (const n of pendingNotes) console.log(`  pending: ${n}`);
   console.log('\nfigures (smallest text as rendered):');
   for (const f of figureRows) console.log(`  ${f.figure.padEnd(40)} @${String(f.viewport).padStart(4)} on ${f.page}: ${f.px.toFixed(1)} px`);
   console.log(`\nsearch "${SEARCH_TERM}": ${searchResults.length} results; the first three:`);
