@@ -13,7 +13,7 @@ use pulp::Simd;
 /// at a time.
 pub(crate) const SHORT_ROW: usize = 64;
 
-/// $R = \sum_{c:\, z_c \ne m} e_c + (\#\{c : z_c = m\} - 1)$ for one row:
+/// $R = \sum_{c:\\, z_c \ne m} e_c + (\\#\\{c : z_c = m\\} - 1)$ for one row:
 /// the normalizer $S = 1 + R$ without the max's own term, so that no small
 /// term is absorbed by it. Compensated (TwoSum), so the error is about one
 /// rounding of the `f64` result for any row length; `f32` rows shorter than

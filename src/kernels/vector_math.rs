@@ -74,7 +74,7 @@ pub trait VectorExp: Copy + sealed::Sealed {
     /// `f32`, $-700$ for `f64`, where $e^x$ is still a normal number.
     const NORMAL_LOW: Self;
 
-    /// [`VectorExp::exp_with_tail`] for $x$ in $[\text{NORMAL\_LOW}, 0]$ (or
+    /// [`VectorExp::exp_with_tail`] for $x$ in $[\text{NORMAL\\_LOW}, 0]$ (or
     /// NaN, which gives NaN), in fewer operations and with the same bits.
     /// Outside that range the result is unspecified.
     ///

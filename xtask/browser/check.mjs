@@ -8,7 +8,12 @@
 // playwright-core with `npm ci` and runs this script with:
 //
 //   node check.mjs --book DIR --src DIR --out DIR --chromium PATH
-//                  --site-url /path/ [--code-share-limit PERCENT] [--report-only]
+//                  --site-url /path/ [--api-docs DIR] [--code-share-limit PERCENT]
+//                  [--report-only]
+//
+// --api-docs: the crate's directory of `cargo doc` (target/doc/CRATE): every
+// page is opened too, with every request outside target/doc blocked, and
+// must show its doc comments' maths rendered by KaTeX.
 //
 // --report-only applies to the two bars that wait for the chapters' rewrite
 // (issue 9): the code share of each chapter, and display equations wider
@@ -55,6 +60,7 @@ function parseArgs(argv) {
       case '--out': args.out = resolve(value()); break;
       case '--chromium': args.chromium = value(); break;
       case '--site-url': args.siteUrl = value(); break;
+      case '--api-docs': args.apiDocs = resolve(value()); break;
       case '--code-share-limit': args.codeShareLimit = Number(value()); break;
       case '--report-only': args.reportOnly = true; break;
       default: usage(`unknown argument ${flag}`);
@@ -372,7 +378,8 @@ async function main() {
   let server = null;
   const blocked = [];
   const requested = new Set();
-  const outside = (url) => !url.startsWith(bookUrl) && !url.startsWith('data:') && !url.startsWith('blob:') && url !== 'about:blank';
+  const docsUrl = args.apiDocs ? pathToFileURL(resolve(args.apiDocs, '..') + sep).href : null;
+  const outside = (url) => !url.startsWith(bookUrl) && !(docsUrl && url.startsWith(docsUrl)) && !url.startsWith('data:') && !url.startsWith('blob:') && url !== 'about:blank';
   await context.route('**/*', (route) => {
     const url = route.request().url();
     requested.add(url);
@@ -508,6 +515,9 @@ async function main() {
     }
   }
 
+  // The API docs (cargo doc), if given.
+  const apiDocs = args.apiDocs ? await checkApiDocs(page, args, blocked, docsUrl) : null;
+
   // The 404 page, served below the site root as a host would serve it.
   expectingErrors = true;
   const notFound = await check404(context, page, args, (s) => { server = s; });
@@ -568,6 +578,7 @@ async function main() {
   console.log(`\nsearch "${SEARCH_TERM}": ${searchResults.length} results; the first three:`);
   for (const r of searchResults.slice(0, 3)) console.log(`  ${r.slice(0, 200)}`);
   console.log(`404 page under ${notFound.url}: ${notFound.summary}`);
+  if (apiDocs) console.log(`API docs (${args.apiDocs}): ${apiDocs}`);
   console.log(`equation anchors: ${declared} declared in the chapters, ${eqLinks.length} #eq- links followed`);
   console.log(`requests: ${requested.size} distinct URLs, ${blocked.length} blocked (outside the book)`);
 
@@ -588,6 +599,51 @@ async function main() {
     process.exit(1);
   }
   console.log('\nbrowser-check: every assertion holds');
+}
+
+/** Every page of the API docs: the maths of the doc comments rendered by the
+ *  KaTeX of katex-header.html (no ```math block and no $…$ left, no KaTeX
+ *  error), and no request outside target/doc. */
+async function checkApiDocs(page, args, blocked, docsUrl) {
+  const files = htmlPages(args.apiDocs).filter((p) => {
+    // rustdoc's redirect stubs hold no docs.
+    return !readFileSync(join(args.apiDocs, p), 'utf8').slice(0, 400).includes('http-equiv="refresh"');
+  });
+  let formulas = 0;
+  let withMaths = 0;
+  const before = blocked.length;
+  for (const name of files) {
+    const where = `API docs ${name}`;
+    await page.setViewportSize({ width: DESKTOP.width, height: DESKTOP.height });
+    await page.goto(pathToFileURL(join(args.apiDocs, name)).href, { waitUntil: 'load' });
+    const m = await page.evaluate(async () => {
+      await document.fonts.ready;
+      const docs = [...document.querySelectorAll('.docblock, .docblock-short')];
+      const text = docs.map((d) => {
+        const c = d.cloneNode(true);
+        c.querySelectorAll('pre, code, .katex').forEach((e) => e.remove());
+        return c.textContent;
+      }).join(' ');
+      const fonts = [...document.fonts].filter((f) => f.family.replace(/"/g, '').startsWith('KaTeX'));
+      return {
+        katex: document.querySelectorAll('.katex').length,
+        errors: document.querySelectorAll('.katex-error').length,
+        mathBlocks: document.querySelectorAll('pre.language-math').length,
+        rawTex: (text.match(/\$[^$\s][^$]*\$|\\(frac|sum|varsigma|mathbf|partial)\b/g) || []).slice(0, 3),
+        fontsFailed: fonts.filter((f) => f.status === 'error').map((f) => f.family),
+      };
+    });
+    formulas += m.katex;
+    if (m.katex > 0) withMaths++;
+    if (m.errors) fail(where, `${m.errors} KaTeX error(s)`);
+    if (m.mathBlocks) fail(where, `${m.mathBlocks} \`\`\`math block(s) left unrendered (is katex-header.html passed to rustdoc?)`);
+    for (const t of m.rawTex) fail(where, `LaTeX left in the text: ${t.slice(0, 60)}`);
+    for (const f of m.fontsFailed) fail(where, `font ${f} failed`);
+  }
+  for (const b of blocked.slice(before)) fail('API docs', `request outside target/doc: ${b}`);
+  if (files.length && formulas === 0) fail('API docs', 'no formula rendered on any page');
+  if (files.length) await page.screenshot({ path: join(args.out, 'api-docs.png') });
+  return `${files.length} pages, ${formulas} formulas rendered on ${withMaths} of them, ${blocked.length - before} requests outside ${docsUrl} blocked`;
 }
 
 /** Serve the book below `siteUrl` on 127.0.0.1 (unknown paths get 404.html

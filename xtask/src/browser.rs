@@ -57,6 +57,7 @@ pub fn check(root: &Path, options: &Options) -> Result {
     let chromium = chromium()?;
     node_version()?;
     let runner = install_runner(root)?;
+    let api_docs = api_docs(root)?;
     // The Pages job builds with MDBOOK_OUTPUT__HTML__SITE_URL: check what it built.
     let site_url = match std::env::var("MDBOOK_OUTPUT__HTML__SITE_URL") {
         Ok(url) if !url.is_empty() => url,
@@ -73,11 +74,31 @@ pub fn check(root: &Path, options: &Options) -> Result {
         .arg(root.join(OUT_DIR))
         .arg("--chromium")
         .arg(&chromium)
-        .args(["--site-url", &site_url]);
+        .args(["--site-url", &site_url])
+        .arg("--api-docs")
+        .arg(&api_docs);
     if options.chapter_bars_report_only {
         cmd.arg("--report-only");
     }
     run_command(&mut cmd)
+}
+
+/// `cargo doc --no-deps` with the rustdoc flags of `.cargo/config.toml`
+/// (`--html-in-header katex-header.html`: a `RUSTDOCFLAGS` of the caller
+/// would replace them, so it is removed here). Returns the crate's directory
+/// of the docs, whose pages the browser check opens too.
+fn api_docs(root: &Path) -> Result<PathBuf> {
+    let mut doc = crate::cargo();
+    doc.current_dir(root)
+        .args(["doc", "--no-deps", "--package", "softmax-cross-entropy"])
+        .env_remove("RUSTDOCFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTDOCFLAGS");
+    run_command(&mut doc)?;
+    let dir = root.join("target").join("doc").join("softmax_cross_entropy");
+    if !dir.join("index.html").is_file() {
+        fail!("`cargo doc` wrote no {}", dir.join("index.html").display());
+    }
+    Ok(dir)
 }
 
 /// Chromium: `$CHROMIUM`, else the first of Debian's and Ubuntu's names on PATH.

@@ -10,6 +10,7 @@
 //! the table, …) fail in both modes: blessing cannot hide them.
 
 mod accuracy;
+mod api_docs_katex;
 mod claims;
 mod figures;
 /// Public to the suite: other checks read the book's equations through
