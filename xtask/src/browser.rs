@@ -94,7 +94,10 @@ fn api_docs(root: &Path) -> Result<PathBuf> {
         .env_remove("RUSTDOCFLAGS")
         .env_remove("CARGO_ENCODED_RUSTDOCFLAGS");
     run_command(&mut doc)?;
-    let dir = root.join("target").join("doc").join("softmax_cross_entropy");
+    let dir = root
+        .join("target")
+        .join("doc")
+        .join("softmax_cross_entropy");
     if !dir.join("index.html").is_file() {
         fail!("`cargo doc` wrote no {}", dir.join("index.html").display());
     }
