@@ -158,18 +158,21 @@ pub fn batch_case<T: Measured>(
     }
 }
 
-fn run<T: Measured>(max_repeats: usize) {
+/// The batch property for `T`: every case within its bounds; returns the tally.
+pub fn run<T: Measured>(max_repeats: usize) -> Tally {
     let mut runner = TestRunner::new(config());
+    let all = std::cell::RefCell::new(Tally::default());
     let outcome = runner.run(&tiled_batch::<T>(max_repeats), |((c, z, t, labels), r)| {
         let mut tally = Tally::default();
         batch_case(c, &z, &t, &labels, r, &mut tally);
-        tally
-            .verdict()
-            .map_err(proptest::test_runner::TestCaseError::fail)
+        let verdict = tally.verdict();
+        all.borrow_mut().merge(tally);
+        verdict.map_err(proptest::test_runner::TestCaseError::fail)
     });
     if let Err(e) = outcome {
         panic!("batch accuracy ({}): {e}", T::FORMAT.name);
     }
+    all.into_inner()
 }
 
 /// Tiled batches of up to 4,096 repeats of a tile of up to 4 rows.

@@ -221,3 +221,114 @@ fn vector_jacobian_product_with_cancelling_products() {
         );
     }
 }
+
+/// P6: `cross_entropy_gradient_general` and `likelihood` had no stated
+/// bound. The reproducers against the bounds now stated in their docs:
+/// `2ε·max(y_i Σt, t_i)` absolute for the general gradient (it returned 0 for
+/// −4.98e-8 in `f32`: within that bound, which is 1.9e-7 here), and
+/// `C·ε` relative for the likelihood (4.6 ulp at `C = 12`).
+#[test]
+fn general_gradient_and_likelihood_within_their_stated_bounds() {
+    use softmax_cross_entropy::gradient::cross_entropy_gradient_general;
+    use softmax_cross_entropy::likelihood::likelihood;
+    let y = [0x3ed0_f74a_u32, 0x3e27_104b, 0x3edb_8091].map(f32::from_bits);
+    let t = [0x3f50_f9a3_u32, 0x3ea7_0ff7, 0x3f5b_8420].map(f32::from_bits);
+    let g = cross_entropy_gradient_general(&y, &t).unwrap();
+    let (yw, tw) = (widen(&y), widen(&t));
+    let p = oracle::PRECISION;
+    let mut sum = oracle::big(0.0, p);
+    for &x in &tw {
+        sum += oracle::big(x, p);
+    }
+    for i in 0..3 {
+        let product = oracle::big(yw[i], p) * sum.clone();
+        let scale = product.to_f64().value().max(tw[i]);
+        let truth = Truth::Finite(product - oracle::big(tw[i], p));
+        let err = crate::oracle::abs_error(g[i].widen(), &truth);
+        let measured = err / (f64::from(f32::EPSILON) * scale);
+        assert!(measured <= 1.4, "entry {i}: {measured}·ε·scale");
+    }
+    let y: Vec<f32> = [
+        0x3aa1_4c2d_u32,
+        0x3827_0a16,
+        0x31e4_58d5,
+        0x3980_7f88,
+        0x36b0_479a,
+        0x32b7_e18c,
+        0x3e37_90e3,
+        0x3a6a_ad59,
+        0x3f4e_0a84,
+        0x3a37_890b,
+        0x3c50_de04,
+        0x37c9_19e4,
+    ]
+    .map(f32::from_bits)
+    .to_vec();
+    let t: Vec<f32> = [
+        0x3d3d_2b03_u32,
+        0x3b83_8385,
+        0x3e07_31e1,
+        0x3e05_7401,
+        0x3e23_6913,
+        0x3d4a_ca87,
+        0x3cc1_726d,
+        0x3e7c_5ee4,
+        0x3a36_583d,
+        0x3d2b_10f0,
+        0x3e04_4951,
+        0x3d16_19da,
+    ]
+    .map(f32::from_bits)
+    .to_vec();
+    let got = likelihood(&y, &t).unwrap();
+    let Truth::Finite(xi) = oracle::cross_entropy_probabilities(&widen(&y), &widen(&t)) else {
+        panic!("a finite loss")
+    };
+    let truth = (-xi).exp().to_f64().value();
+    let relative = ((f64::from(got) - truth) / truth).abs();
+    assert!(
+        relative <= 12.0 * f64::from(f32::EPSILON) * 0.75,
+        "{relative:e}"
+    );
+}
+
+/// P4: `softmax_naive`'s doc now says what it does when an exponential is
+/// subnormal: `[−80, −100]` in `f32` gives 2.096e-9 for the truth 2.061e-9
+/// (1.7 % off), within the absolute accuracy the doc states, the subnormal
+/// spacing divided by the sum, and far outside its relative budget.
+#[test]
+fn naive_softmax_with_a_subnormal_exponential_as_documented() {
+    use softmax_cross_entropy::softmax::softmax_naive;
+    let z = [-80.0_f32, -100.0];
+    let y = softmax_naive(&z).unwrap();
+    let o = Logits::new(&widen(&z));
+    let truth = o.softmax(1).to_f64();
+    let sum = (-80.0_f64).exp() + (-100.0_f64).exp();
+    let spacing = 2.0_f64.powi(-149);
+    let err = (f64::from(y[1]) - truth).abs();
+    assert!(err <= spacing / sum, "{err:e} > {:e}", spacing / sum);
+    assert!(
+        err > 4.0 * f64::from(f32::EPSILON) * truth,
+        "the relative budget would hold"
+    );
+    assert!((f64::from(y[1]) - 2.096e-9).abs() < 1e-12);
+}
+
+/// F7: the mean over `N = 1.5·2^{24}` rows `[0, 0]` of label 0 in `f32`:
+/// 6.97 ulp of `ln 2` when the outer sum of the blocks was one `Sum2`.
+/// About 3 s at the dev profile, so it runs in the long run only
+/// (`ACCURACY_CASES` ≥ 1000); `summation::tests::compensated_sum_of_many_equal_terms`
+/// checks the summation itself on every `cargo test`.
+#[test]
+fn batch_mean_of_many_equal_rows() {
+    if super::cases() < 1000 {
+        return;
+    }
+    let n = 3 << 23;
+    let z = vec![0.0_f32; 2 * n];
+    let labels = vec![0; n];
+    let mean = batch_cross_entropy_from_logits_classes(&z, &labels, 2, Reduction::Mean).unwrap();
+    let truth = Truth::Finite(oracle::big(2.0, oracle::PRECISION).ln());
+    let e = ulp_error(mean, &truth);
+    assert!(e <= 1.0, "{e} ulp");
+}

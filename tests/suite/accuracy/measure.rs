@@ -40,8 +40,44 @@ pub const ULP_BOUND: f64 = 4.0;
 /// worst case over the long run (`cargo xtask accuracy`) with a margin of
 /// about a quarter, not the promise [`ULP_BOUND`], so that a change that
 /// doubles an error fails.
-pub fn ulp_bound(_function: &str) -> f64 {
-    ULP_BOUND
+///
+/// The worst cases of `accuracy_report` at 1000 cases per category and type
+/// (2026-12-04), `f32` / `f64`, are in the comments.
+pub fn ulp_bound(function: &str) -> f64 {
+    match function {
+        // One subtraction, or one product, of exact inputs: correctly rounded.
+        "cross_entropy_gradient" | "softmax_derivative_cross" => 0.5, // 0.50 / 0.50
+        "cross_entropy_class" => 0.75,                                // 0.57 / 0.50
+        "binary_cross_entropy_from_logit" => 1.75,                    // 1.29 / 1.38
+        "cross_entropy_from_logits_class" => 1.8,                     // 1.40 / 1.42
+        "jacobian" | "jacobian_element" | "softmax_derivative_same" => 1.9, // 1.48 / 1.48
+        "cross_entropy" => 2.0,                                       // 1.57 / 1.52
+        "cross_entropy_from_logits" => 2.1,                           // 1.69 / 1.62
+        "log_sum_exp" => 2.2,                                         // 1.62 / 1.72
+        "log_softmax" | "logistic" => 2.4,                            // 1.50 / 1.89, 1.61 / 1.89
+        "batch_cross_entropy_from_logits" | "batch_cross_entropy_from_logits_classes" => 2.5,
+        "batch_gradient_from_logits" => 2.5,
+        "binary_cross_entropy" => 2.6,               // 1.74 / 2.07
+        "softmax" => 2.9,                            // 2.03 / 2.31
+        "cross_entropy_gradient_from_logits" => 3.3, // 2.64 / 2.33
+        "logistic_derivative" => ULP_BOUND,          // 2.95 / 3.14
+        _ => ULP_BOUND,
+    }
+}
+
+/// The absolute bound that the tests hold each ill-conditioned form to, in
+/// units of `ε·scale`: its measured worst case (as for [`ulp_bound`]) with a
+/// margin, below the promise of [`absolute_bound`].
+pub fn absolute_test_bound(function: &str) -> f64 {
+    match function {
+        "log_sum_exp" => 1.4,                        // 1.08 / 1.09
+        "cross_entropy_gradient_from_logits" => 1.0, // 0.69 / 0.72
+        "cross_entropy_gradient_general" => 1.4,     // 0.98 / 1.10
+        "vector_jacobian_product" => 1.6,            // 1.22 / 1.11
+        "likelihood" => 0.75,                        // 0.59 / 0.50
+        "negative_log_likelihood" => 0.6,            // 0.44 / 0.45
+        other => absolute_bound(other),
+    }
 }
 
 /// The absolute bound, in units of `ε·scale`, of each ill-conditioned form.
@@ -113,7 +149,7 @@ impl Tally {
         let s = self.stats.entry((function, ty)).or_default();
         s.ill_samples += 1;
         s.max_abs = s.max_abs.max(err);
-        let bound = absolute_bound(function);
+        let bound = absolute_test_bound(function);
         if err.is_nan() || err > bound {
             self.violations.push(format!(
                 "{function} ({ty}): |err| = {err}·ε·scale > {bound} at {}",

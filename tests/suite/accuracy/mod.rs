@@ -15,10 +15,11 @@
 //! (also `cargo xtask accuracy`).
 
 pub mod batch;
+mod bounds;
 pub mod generators;
 mod issue16;
 pub mod measure;
-mod properties;
+pub mod properties;
 mod regressions;
 
 use proptest::test_runner::Config;

@@ -20,7 +20,7 @@ pub(crate) mod traceability;
 use std::path::{Path, PathBuf};
 
 /// The crate root (the directory of `Cargo.toml`).
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 

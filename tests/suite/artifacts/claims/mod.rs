@@ -350,7 +350,7 @@ fn every_artifact_is_read() {
     let sources = load_sources();
     for key in [
         "accuracy.ulp.softmax.f32",
-        "accuracy.abs.vector_jacobian_product.bound",
+        "accuracy.abs.vector_jacobian_product.promise",
         "accuracy.results",
         "bench.date",
         "bench.machine",

@@ -75,7 +75,7 @@ fn value(cell: &str) -> Value {
 
 /// The accuracy table of `book/accuracy.md` (written by `cargo xtask bless`,
 /// kept fresh by `accuracy_table_is_fresh`): `accuracy.ulp.FUNCTION.f32`,
-/// `….f64`, `….bound` from the first table; `accuracy.abs.FUNCTION.…` from
+/// `….f64`, `….test`, `….promise` from the first table; `accuracy.abs.FUNCTION.…` from
 /// the second; `accuracy.cases`, `accuracy.results` from its last line.
 fn accuracy(chapter: &str) -> Vec<(String, Value)> {
     let Some(region) = chapter
