@@ -498,6 +498,7 @@ async function main() {
     fail('search', `no result for "${SEARCH_TERM}"`);
   }
   await page.screenshot({ path: join(args.out, `search-${SEARCH_TERM}.png`) });
+  const searchIndex = checkSearchIndex(args.book);
 
   // Equation anchors: every #eq- link lands on an id, every declared anchor is built.
   for (const { from, link } of eqLinks) {
@@ -577,6 +578,7 @@ async function main() {
   for (const f of figureRows) console.log(`  ${f.figure.padEnd(40)} @${String(f.viewport).padStart(4)} on ${f.page}: ${f.px.toFixed(1)} px`);
   console.log(`\nsearch "${SEARCH_TERM}": ${searchResults.length} results; the first three:`);
   for (const r of searchResults.slice(0, 3)) console.log(`  ${r.slice(0, 200)}`);
+  console.log(`search index: ${searchIndex}`);
   console.log(`404 page under ${notFound.url}: ${notFound.summary}`);
   if (apiDocs) console.log(`API docs (${args.apiDocs}): ${apiDocs}`);
   console.log(`equation anchors: ${declared} declared in the chapters, ${eqLinks.length} #eq- links followed`);
@@ -599,6 +601,36 @@ async function main() {
     process.exit(1);
   }
   console.log('\nbrowser-check: every assertion holds');
+}
+
+/** The search index (the text of every section, as the search's teasers
+ *  show it): each formula once, as text (no TeX command, none of the
+ *  zero-width spaces of KaTeX's HTML, whose MathML, TeX annotation and glyphs
+ *  mdBook would index as three copies), and no hidden line of a test block. */
+function checkSearchIndex(book) {
+  const file = readdirSync(book).find((n) => n.startsWith('searchindex') && n.endsWith('.js'));
+  if (!file) {
+    fail('search', 'no searchindex*.js in the book');
+    return 'missing';
+  }
+  let text = readFileSync(join(book, file), 'utf8');
+  const prefix = "window.search = Object.assign(window.search, JSON.parse('";
+  text = text.slice(text.indexOf(prefix) + prefix.length, text.lastIndexOf("'));"));
+  const index = JSON.parse(text.replace(/\\(.)/g, (m, c) => (c === "'" || c === '\\' ? c : m)));
+  const docs = Object.entries(index.index.documentStore.docs);
+  const problems = { tex: 0, katex: 0, hidden: 0 };
+  for (const [ref, doc] of docs) {
+    const where = `search index: ${index.doc_urls[Number(ref)]}`;
+    const all = `${doc.title} ${doc.body}`;
+    // A `$` before TeX: a formula left as source (TeX quoted in code, as
+    // the errata quote their source, is text).
+    const tex = all.match(/\$[^$]{0,80}?\\(frac|mathbf|sum|varsigma|partial|begin|tag|operatorname|text)\b/);
+    if (tex) { problems.tex++; fail(where, `TeX source of a formula in the indexed text: ${tex[0].slice(0, 60)}`); }
+    if (all.includes('\u200b')) { problems.katex++; fail(where, 'KaTeX glyph text (zero-width spaces) in the indexed text: a formula indexed more than once'); }
+    const hidden = all.match(/extern crate [a-z_]+;/);
+    if (hidden) { problems.hidden++; fail(where, `a hidden line of a test block is indexed: ${hidden[0]}`); }
+  }
+  return `${docs.length} sections; ${problems.tex} with TeX source, ${problems.katex} with KaTeX glyph text, ${problems.hidden} with hidden test lines`;
 }
 
 /** Every page of the API docs: the maths of the doc comments rendered by the

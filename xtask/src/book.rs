@@ -127,12 +127,108 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     }
     let dir = build_dir(root)?;
     checks::links(&dir)?;
+    plain_text_search_index(root, &dir)?;
     let index = dir.join("index.html");
     if !index.is_file() {
         fail!("mdbook succeeded but {} does not exist", index.display());
     }
     println!("{}", index.display());
     Ok(index)
+}
+
+/// Replace the search index of the book built in `built` by that of a second
+/// build, without KaTeX, of a copy of the chapters in which every formula is
+/// its TeX once as text and no hidden line of a Rust block is left
+/// (`search_text`). The copy is in `target/search-text/`, with `src/` beside
+/// it for the chapters' `{{#include ../src/…}}`.
+fn plain_text_search_index(root: &Path, built: &Path) -> Result {
+    let work = root.join("target").join("search-text");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .map_err(|error| Failure(format!("cannot remove {}: {error}", work.display())))?;
+    }
+    copy_tree(&root.join("book"), &work.join("book"), true)?;
+    copy_tree(&root.join("src"), &work.join("src"), false)?;
+    let out = work.join("out");
+    let mut cmd = mdbook(root)?;
+    cmd.arg("build")
+        .env("MDBOOK_BOOK__SRC", work.join("book"))
+        .env("MDBOOK_BUILD__BUILD_DIR", &out)
+        .env("MDBOOK_PREPROCESSOR__KATEX__RENDERERS", r#"["none"]"#)
+        .stdout(Stdio::null());
+    let shown = show(&cmd);
+    let output = cmd
+        .output()
+        .map_err(|error| Failure(format!("could not start `{shown}`: {error}")))?;
+    let log = String::from_utf8_lossy(&output.stderr);
+    let bad: Vec<String> = log
+        .lines()
+        .filter(|l| is_bad_log_line(l))
+        .map(strip_ansi)
+        .collect();
+    if !output.status.success() || !bad.is_empty() {
+        fail!("the plain-text build of the search index failed (`{shown}`):\n{log}");
+    }
+    let ours = crate::search_text::index_file(&out)?;
+    let theirs = crate::search_text::index_file(built)?;
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))
+    };
+    let (plain, rendered) = (read(&ours)?, read(&theirs)?);
+    // The same sections in the same order: only the ids of headings with
+    // maths differ (mdBook derives them from the heading's text), so the
+    // rendered book's addresses replace the plain build's.
+    let (plain_urls, urls) = (
+        crate::search_text::doc_urls(&plain)?,
+        crate::search_text::doc_urls(&rendered)?,
+    );
+    let pages = |urls: &str| -> Vec<String> {
+        urls.split(',')
+            .map(|u| u.split('#').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    if pages(plain_urls) != pages(urls) {
+        fail!(
+            "the plain-text build of the search index has other sections than the book \
+             ({} and {})",
+            ours.display(),
+            theirs.display()
+        );
+    }
+    let plain = plain.replacen(plain_urls, urls, 1);
+    std::fs::write(&theirs, plain)
+        .map_err(|error| Failure(format!("cannot write {}: {error}", theirs.display())))?;
+    eprintln!(
+        "search index: each formula once as text, no hidden line of a test block ({})",
+        theirs.display()
+    );
+    Ok(())
+}
+
+/// Copy the files of `from` into `to` recursively; with `chapters`, every
+/// `.md` file as `search_text::chapter` of it.
+fn copy_tree(from: &Path, to: &Path, chapters: bool) -> Result {
+    std::fs::create_dir_all(to)
+        .map_err(|error| Failure(format!("cannot create {}: {error}", to.display())))?;
+    let entries = std::fs::read_dir(from)
+        .map_err(|error| Failure(format!("cannot list {}: {error}", from.display())))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_tree(&path, &target, chapters)?;
+        } else if chapters && path.extension().is_some_and(|e| e == "md") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
+            std::fs::write(&target, crate::search_text::chapter(&text))
+                .map_err(|error| Failure(format!("cannot write {}: {error}", target.display())))?;
+        } else {
+            std::fs::copy(&path, &target)
+                .map_err(|error| Failure(format!("cannot copy {}: {error}", path.display())))?;
+        }
+    }
+    Ok(())
 }
 
 /// Open `index` in a browser if one is available, else only say where it is.

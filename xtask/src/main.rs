@@ -10,6 +10,7 @@ mod browser;
 mod checks;
 mod html;
 mod mutants;
+mod search_text;
 mod tools;
 
 use std::ffi::OsString;
