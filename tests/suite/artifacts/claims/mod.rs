@@ -65,6 +65,16 @@ fn derived() -> Vec<(&'static str, f64)> {
             }
             f64::from(rows) / f64::from(counted)
         }),
+        // accuracy.md: a result of 0 for a true value x is off by x/ulp(x)
+        // ulp, at least 1/ε in f64.
+        ("derived.zero_result_min_ulp_f64", 1.0 / f64::EPSILON),
+        // accuracy.md: the rounding of z − m for logits in [−100, 100]: an
+        // absolute error up to u·|z − m| ≤ 200u becomes that relative error,
+        // and a relative error r is at most 2r/ε ulp.
+        ("derived.shift_rounding_max_ulp", {
+            let u = f64::EPSILON / 2.0;
+            2.0 * (200.0 * u) / f64::EPSILON
+        }),
         // accuracy.md: a plain f32 running total of 10^6 equal losses
         // fl(ln 10), in percent of the exact sum.
         ("derived.f32_running_total_error_percent", {

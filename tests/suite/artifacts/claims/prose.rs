@@ -234,6 +234,17 @@ fn mask(line: &str) -> Result<(Vec<char>, Vec<(usize, String)>), String> {
                 for c in &mut out[open..=end] {
                     *c = ' ';
                 }
+                // Inline math that is only a number (`$1.9 \cdot 10^7$`,
+                // `$2^{52}$`) stays visible as that number, so that a unit
+                // after it (`$200$ ulp`) needs a source like any other.
+                if close == '$' {
+                    let body: String = chars[open + 1..end].iter().collect();
+                    if let Some(number) = math_number(&body) {
+                        for (k, c) in number.chars().enumerate() {
+                            out[open + 1 + k] = c;
+                        }
+                    }
+                }
                 i = end + 1;
                 continue;
             }
@@ -241,6 +252,23 @@ fn mask(line: &str) -> Result<(Vec<char>, Vec<(usize, String)>), String> {
         i += 1;
     }
     Ok((out, markers))
+}
+
+/// The number that an inline formula consists of, in the prose's notation
+/// (`1.9 \cdot 10^7` → `1.9·10^7`, `2^{52}` → `2^{52}`); `None` for any
+/// other formula. Never longer than the formula.
+fn math_number(body: &str) -> Option<String> {
+    let t = body
+        .trim()
+        .replace("\\cdot", "·")
+        .replace("\\times", "×")
+        .replace("{,}", ",");
+    let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+    let pure = !t.is_empty()
+        && t.starts_with(|c: char| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || ".,·×^{}-".contains(c));
+    (pure && t.chars().count() <= body.chars().count()).then_some(t)
 }
 
 const SUPERSCRIPTS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
@@ -497,6 +525,18 @@ mod tests {
             c.is_empty() && u.is_empty() && e.is_empty(),
             "{c:?} {u:?} {e:?}"
         );
+    }
+
+    #[test]
+    fn a_number_in_inline_math_with_a_unit_needs_a_source() {
+        let (_, u) = scan1(
+            "off by $1.9 \\cdot 10^7$ ulp, $2^{52}$ ulp, $2r/\\varepsilon$ ulp, $10^5$ classes",
+        );
+        let found: Vec<&str> = u.iter().map(|u| u.found.as_str()).collect();
+        assert_eq!(found, ["1.9·10^7 ulp", "2^{52} ulp"]);
+        let (c, u) = scan1("off by $1.9 \\cdot 10^7$ ulp<!-- claim: k -->");
+        assert!(u.is_empty());
+        assert_eq!(c[0].number.as_ref().unwrap().value, 1.9e7);
     }
 
     #[test]
