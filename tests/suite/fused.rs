@@ -12,10 +12,10 @@ use softmax_cross_entropy::batch::{
     batch_gradient_from_logits_into,
 };
 use softmax_cross_entropy::fused::{
-    InstructionSet, KernelFloat, instruction_sets, log_softmax_rows, log_softmax_rows_in_place,
-    loss_and_gradient, loss_and_gradient_classes, loss_and_gradient_classes_in_place,
-    loss_and_gradient_in_place, softmax_rows, softmax_rows_in_place, sum_without_max,
-    with_instruction_set,
+    InstructionSet, KernelFloat, instruction_set, instruction_sets, log_softmax_rows,
+    log_softmax_rows_in_place, loss_and_gradient, loss_and_gradient_classes,
+    loss_and_gradient_classes_in_place, loss_and_gradient_in_place, softmax_rows,
+    softmax_rows_in_place, sum_without_max, with_instruction_set,
 };
 use softmax_cross_entropy::softmax::{log_softmax_into, softmax_into};
 use softmax_cross_entropy::{Error, Result};
@@ -635,27 +635,205 @@ fn measure<T: KernelFloat + std::fmt::Debug>(lowest: f64) -> Worst {
     worst
 }
 
-/// The bound the book states for every kernel, in ulps.
+/// The bounds these rows hold, in ulps (the soft-target gradient in ulps
+/// of max(y, t)), per type: the worst measured on every instruction set of
+/// an AVX-512 machine, with a margin of about a fifth. `f32`: softmax and
+/// the class gradient 2.09 (2.5), log-softmax, the loss and the target
+/// gradient 0.89 (1.1); `f64`: softmax and the class gradient 2.52 (3.0),
+/// log-softmax and the loss 2.0 (2.4), the target gradient 1.73 (2.1). The
+/// book's stated bound for every kernel is 8.
+const MEASURED_F32: [f64; 5] = [2.5, 1.1, 1.1, 2.5, 1.1];
+const MEASURED_F64: [f64; 5] = [3.0, 2.4, 2.4, 3.0, 2.1];
+
+/// The bound the book states for every kernel, in ulps: the measured
+/// bounds above are below it.
 const KERNEL_BOUND: f64 = 8.0;
 
 #[test]
 fn kernels_accurate_on_adversarial_rows() {
     on_every_instruction_set(|set| {
-        for (name, worst) in [
-            ("f32", measure::<f32>(-100.0)),
-            ("f64", measure::<f64>(-740.0)),
+        for (name, worst, bounds) in [
+            ("f32", measure::<f32>(-100.0), MEASURED_F32),
+            ("f64", measure::<f64>(-740.0), MEASURED_F64),
         ] {
             println!("{} {name}: {worst:?}", set.name());
-            for (what, e) in [
+            let errors = [
                 ("softmax", worst.softmax),
                 ("log_softmax", worst.log_softmax),
                 ("loss", worst.loss),
                 ("gradient (classes)", worst.gradient_classes),
                 ("gradient (targets)", worst.gradient_targets),
-            ] {
-                assert!(e <= KERNEL_BOUND, "{} {name} {what}: {e} ulp", set.name());
+            ];
+            for ((what, e), bound) in errors.into_iter().zip(bounds) {
+                assert!(bound <= KERNEL_BOUND);
+                assert!(
+                    e <= bound,
+                    "{} {name} {what}: {e} ulp (bound {bound})",
+                    set.name()
+                );
             }
         }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// The special paths, each with inputs that take it, against the oracle
+
+/// The row max and min read the odd last vector and the entries after the
+/// last whole vector, for every lane width (1, 4, 8, 16) and on every
+/// instruction set: rows of 0 with one max 2 and one min far below the
+/// normal range (so that a missed min takes the short exponential, and a
+/// missed max the wrong normalizer), each placed in turn in the last
+/// entries, the odd last vector and the first; long row lengths with every
+/// remainder. Every output at the max, the min and a zero entry against the
+/// oracle; the class loss and gradient with the label at the max and at the
+/// min. Measured: 0.84 ulp (f32), 1.21 (f64).
+#[test]
+fn row_max_and_min_read_every_vector_and_the_rest() {
+    use crate::oracle::{Logits, ulp_error};
+    fn check<T: KernelFloat + crate::oracle::Measured>(low: f64) -> f64 {
+        let mut worst = 0.0_f64;
+        for c in [
+            64, 65, 67, 71, 72, 79, 80, 81, 88, 95, 96, 97, 112, 127, 136, 144,
+        ] {
+            let mut base = vec![0.0; c];
+            (base[0], base[1]) = (2.0, low);
+            let o = Logits::new(&base);
+            let truth = |j: usize| (o.softmax(j), o.log_softmax(j));
+            let (at_max, at_min, at_zero) = (truth(0), truth(1), truth(2));
+            let loss_max = o.cross_entropy_class(0);
+            let loss_min = o.cross_entropy_class(1);
+            let mut placements = Vec::new();
+            for p in [c - 1, c - 2, c - 5, c - 9, c - 17, c - 33, 0] {
+                placements.push((p, (p + c / 2) % c));
+            }
+            let z: Vec<T> = placements
+                .iter()
+                .flat_map(|&(p, q)| {
+                    (0..c).map(move |j| {
+                        <T as KernelFloat>::narrow(if j == p {
+                            2.0
+                        } else if j == q {
+                            low
+                        } else {
+                            0.0
+                        })
+                    })
+                })
+                .collect();
+            let n = placements.len();
+            let out = on_every_instruction_set(|_| {
+                let mut y = vec![T::zero(); z.len()];
+                let mut l = vec![T::zero(); z.len()];
+                softmax_rows(&z, c, &mut y).unwrap();
+                log_softmax_rows(&z, c, &mut l).unwrap();
+                let (mut g_max, mut g_min) = (vec![T::zero(); z.len()], vec![T::zero(); z.len()]);
+                let labels_max: Vec<usize> = placements.iter().map(|&(p, _)| p).collect();
+                let labels_min: Vec<usize> = placements.iter().map(|&(_, q)| q).collect();
+                let loss_at_max =
+                    loss_and_gradient_classes(&z, &labels_max, c, Reduction::Sum, &mut g_max)
+                        .unwrap();
+                let loss_at_min =
+                    loss_and_gradient_classes(&z, &labels_min, c, Reduction::Sum, &mut g_min)
+                        .unwrap();
+                (y, l, g_max, g_min, loss_at_max, loss_at_min)
+            });
+            for (y, l, g_max, g_min, loss_at_max, loss_at_min) in out {
+                for (i, &(p, q)) in placements.iter().enumerate() {
+                    let zero = (0..c).find(|&j| j != p && j != q).unwrap();
+                    let row = |v: &[T], j: usize| v[i * c + j];
+                    for (j, (ys, ls)) in [(p, &at_max), (q, &at_min), (zero, &at_zero)] {
+                        worst = worst.max(ulp_error(row(&y, j), ys));
+                        worst = worst.max(ulp_error(row(&l, j), ls));
+                    }
+                    // The class gradient: y − 1 at the label, y elsewhere.
+                    let (y_max_minus_1, y_min_minus_1) = (
+                        o.gradient(
+                            &[1.0, 0.0]
+                                .iter()
+                                .chain(&vec![0.0; c - 2])
+                                .copied()
+                                .collect::<Vec<_>>(),
+                            0,
+                        ),
+                        o.gradient(
+                            &[0.0, 1.0]
+                                .iter()
+                                .chain(&vec![0.0; c - 2])
+                                .copied()
+                                .collect::<Vec<_>>(),
+                            1,
+                        ),
+                    );
+                    worst = worst.max(ulp_error(row(&g_max, p), &y_max_minus_1));
+                    worst = worst.max(ulp_error(row(&g_min, q), &y_min_minus_1));
+                    worst = worst.max(ulp_error(row(&g_max, q), &at_min.0));
+                    worst = worst.max(ulp_error(row(&g_min, p), &at_max.0));
+                }
+                let n = crate::oracle::big(n as f64, crate::oracle::PRECISION);
+                let times_n = |t: &crate::oracle::Truth| match t {
+                    crate::oracle::Truth::Finite(x) => {
+                        crate::oracle::Truth::Finite(x.clone() * n.clone())
+                    }
+                    other => other.clone(),
+                };
+                worst = worst.max(ulp_error(loss_at_max, &times_n(&loss_max)));
+                worst = worst.max(ulp_error(loss_at_min, &times_n(&loss_min)));
+            }
+        }
+        worst
+    }
+    let (f32_worst, f64_worst) = (check::<f32>(-100.0), check::<f64>(-720.0));
+    println!("odd last vector and rest: f32 {f32_worst:.3} ulp, f64 {f64_worst:.3} ulp");
+    assert!(f32_worst <= 1.0, "f32: {f32_worst} ulp");
+    assert!(f64_worst <= 1.5, "f64: {f64_worst} ulp");
+}
+
+/// The target screen: a row whose targets sum to 1 within the tolerance but
+/// outside the screen's half of it, or hold a 0, goes to the reference
+/// route; a row with a negative target is an error naming the row. Both
+/// routes in one batch, Sum and Mean, on every instruction set, against the
+/// oracle (loss within 1 ulp, gradient within 1 ε absolute: measured 0.5
+/// and 0.25).
+#[test]
+fn target_screen_routes_rows_and_keeps_their_values() {
+    use crate::oracle::{Logits, Truth, abs_error, big, ulp_error};
+    use softmax_cross_entropy::target_sum_tolerance;
+    let tol = target_sum_tolerance::<f64>();
+    let z = [0.3, -1.2, 2.0, 0.3, -1.2, 2.0];
+    // Row 0 passes the screen; row 1 sums to 1 + 0.75 tol (exact: tol is a
+    // power of two), beyond the screen, within the tolerance.
+    let t = [0.25, 0.25, 0.5, 0.25, 0.25 + 0.75 * tol, 0.5];
+    let o = Logits::new(&z[..3]);
+    let losses = [o.cross_entropy(&t[..3]), o.cross_entropy(&t[3..])];
+    let mut total = big(0.0, crate::oracle::PRECISION);
+    for l in &losses {
+        if let Truth::Finite(x) = l {
+            total += x.clone();
+        }
+    }
+    on_every_instruction_set(|set| {
+        for (reduction, w) in [(Reduction::Sum, 1.0), (Reduction::Mean, 0.5)] {
+            let mut g = [0.0; 6];
+            let loss = loss_and_gradient(&z, &t, 3, reduction, &mut g).unwrap();
+            let truth = Truth::Finite(total.clone() * big(w, crate::oracle::PRECISION));
+            let e = ulp_error(loss, &truth);
+            assert!(e <= 1.0, "{} {reduction:?}: loss {e} ulp", set.name());
+            for (i, &g) in g.iter().enumerate() {
+                let (row, j) = (i / 3, i % 3);
+                let truth = o.gradient(&t[row * 3..row * 3 + 3], j);
+                let e = abs_error(g / w, &truth) / f64::EPSILON;
+                assert!(
+                    e <= 1.0,
+                    "{} {reduction:?}: gradient[{i}] {e} ε",
+                    set.name()
+                );
+            }
+        }
+        let negative = [0.5, 0.5, 0.0, 0.25, 0.875, -0.125];
+        let mut g = [0.0; 6];
+        let err = loss_and_gradient(&z, &negative, 3, Reduction::Sum, &mut g).unwrap_err();
+        assert!(matches!(err, Error::InSample { sample: 1, .. }), "{err:?}");
     });
 }
 
@@ -667,7 +845,6 @@ fn kernels_accurate_on_adversarial_rows() {
 /// multiply–adds once and differ from it somewhere.
 #[test]
 fn every_instruction_set_is_listed_forced_and_released() {
-    use softmax_cross_entropy::fused::instruction_set;
     use softmax_cross_entropy::vector_math::{exp, exp_into};
     let sets = instruction_sets();
     assert_eq!(sets[0], InstructionSet::Portable);

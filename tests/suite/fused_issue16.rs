@@ -27,7 +27,10 @@ fn times(truth: &Truth, w: f64) -> Truth {
 /// (each `(z, label)`, all of one length), on the instruction set in force;
 /// the gradient against `w (y − e_k)`, the loss against the exact sum or
 /// mean of the rows' losses.
-fn worst_error<T: Measured + KernelFloat>(rows: &[(Vec<T>, usize)]) -> Vec<(String, f64)> {
+fn worst_error<T: Measured + KernelFloat>(
+    rows: &[(Vec<T>, usize)],
+    oracles: &[Logits],
+) -> Vec<(String, f64)> {
     let c = rows[0].0.len();
     let n = rows.len();
     let z: Vec<T> = rows.iter().flat_map(|(z, _)| z.iter().copied()).collect();
@@ -36,10 +39,6 @@ fn worst_error<T: Measured + KernelFloat>(rows: &[(Vec<T>, usize)]) -> Vec<(Stri
     let t: Vec<T> = labels
         .iter()
         .flat_map(|&k| one_hot(k).into_iter().map(<T as KernelFloat>::narrow))
-        .collect();
-    let oracles: Vec<Logits> = rows
-        .iter()
-        .map(|(z, _)| Logits::new(&z.iter().map(|&x| Measured::widen(x)).collect::<Vec<_>>()))
         .collect();
     let mut worst: Vec<(String, f64)> = Vec::new();
     let mut up = |what: &str, e: f64| match worst.iter_mut().find(|(w, _)| w == what) {
@@ -114,9 +113,13 @@ fn worst_error<T: Measured + KernelFloat>(rows: &[(Vec<T>, usize)]) -> Vec<(Stri
 /// [`worst_error`] on every instruction set, each output within `bound`
 /// ulps; returns the worst of all.
 fn assert_within<T: Measured + KernelFloat>(rows: &[(Vec<T>, usize)], bound: f64) -> f64 {
+    let oracles: Vec<Logits> = rows
+        .iter()
+        .map(|(z, _)| Logits::new(&z.iter().map(|&x| Measured::widen(x)).collect::<Vec<_>>()))
+        .collect();
     let mut worst = 0.0_f64;
     on_every_instruction_set(|set| {
-        for (what, e) in worst_error(rows) {
+        for (what, e) in worst_error(rows, &oracles) {
             assert!(
                 e <= bound,
                 "{} {}: {what}: {e} ulp on rows of {} (z[1] = {:e})",

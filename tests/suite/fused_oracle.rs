@@ -1,8 +1,8 @@
 //! The fused kernels measured with the oracle of the accuracy suite
 //! (`oracle.rs`, dashu-float at high precision) on its adversarial
-//! generators, category by category: every output within 8 ulps of the truth
-//! (the soft-target gradient, ill-conditioned where y ≈ t, within 8 ε
-//! absolute). `ACCURACY_CASES` sets the number of cases per category (the
+//! generators, category by category, on every instruction set: every output
+//! within [`BOUND`] ulps of the truth (the soft-target gradient,
+//! ill-conditioned where y ≈ t, within [`BOUND`] ε absolute). `ACCURACY_CASES` sets the number of cases per category (the
 //! default here is an eighth of the accuracy suite's, at least 4); the
 //! category of 10^5 logits runs only when `ACCURACY_CASES` is set.
 
@@ -15,14 +15,72 @@ use softmax_cross_entropy::fused::{
     KernelFloat, log_softmax_rows, loss_and_gradient, loss_and_gradient_classes, softmax_rows,
 };
 
-/// The bound stated in the book for every kernel, in ulps.
-const BOUND: f64 = 8.0;
+/// The bound these categories hold, in ulps (the soft-target gradient in
+/// ε, absolute): the worst measured over every instruction set of an
+/// AVX-512 machine was 2.29 ulp over 48 cases per category
+/// (`ACCURACY_CASES=48`, the category of 10^5 logits included; f64,
+/// "scaled") and 2.52 on the adversarial rows of `fused.rs`; 3 leaves a
+/// margin. The book's stated bound for every kernel is 8.
+const BOUND: f64 = 3.0;
 
+/// The kernels' outputs on one row, on one instruction set.
+struct Outputs<T> {
+    softmax: Vec<T>,
+    log_softmax: Vec<T>,
+    loss_class: T,
+    gradient_class: Vec<T>,
+    /// The loss and gradient of the target distribution, if it is accepted.
+    targets: Option<(T, Vec<T>)>,
+}
+
+fn outputs<T: KernelFloat>(z: &[T], k: usize, t: &[T]) -> Result<Outputs<T>, TestCaseError> {
+    let c = z.len();
+    let fail = |e: softmax_cross_entropy::Error| TestCaseError::fail(e.to_string());
+    let mut softmax = vec![T::zero(); c];
+    softmax_rows(z, c, &mut softmax).map_err(fail)?;
+    let mut log_softmax = vec![T::zero(); c];
+    log_softmax_rows(z, c, &mut log_softmax).map_err(fail)?;
+    let mut gradient_class = vec![T::zero(); c];
+    let loss_class =
+        loss_and_gradient_classes(z, &[k], c, Reduction::Sum, &mut gradient_class).map_err(fail)?;
+    let mut g = vec![T::zero(); c];
+    let targets = loss_and_gradient(z, t, c, Reduction::Sum, &mut g)
+        .ok()
+        .map(|l| (l, g));
+    Ok(Outputs {
+        softmax,
+        log_softmax,
+        loss_class,
+        gradient_class,
+        targets,
+    })
+}
+
+/// The distinct values (by bits) of `values`.
+fn distinct<T: Measured>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for v in values {
+        if !out
+            .iter()
+            .any(|&o| Measured::widen(o).to_bits() == Measured::widen(v).to_bits())
+        {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Every kernel on the row `z` (label `k`, targets `t`) on every instruction
+/// set, against the oracle (each truth computed once, each distinct result
+/// measured once); the worst error.
 fn check<T: Measured + KernelFloat>(z: &[T], k: usize, t: &[T]) -> Result<f64, TestCaseError> {
     let c = z.len();
     let wide: Vec<f64> = z.iter().map(|&x| Measured::widen(x)).collect();
     let oracle = Logits::new(&wide);
-    let mut out = vec![T::zero(); c];
+    let mut all = Vec::new();
+    for o in crate::fused::on_every_instruction_set(|_| outputs(z, k, t)) {
+        all.push(o?);
+    }
     let mut worst = 0.0_f64;
     let mut up = |what: &str, j: usize, e: f64| -> Result<(), TestCaseError> {
         worst = worst.max(e);
@@ -31,40 +89,42 @@ fn check<T: Measured + KernelFloat>(z: &[T], k: usize, t: &[T]) -> Result<f64, T
         }
         Ok(())
     };
-    softmax_rows(z, c, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    for (j, &y) in out.iter().enumerate() {
-        up("softmax", j, ulp_error(y, &oracle.softmax(j)))?;
-    }
-    log_softmax_rows(z, c, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    for (j, &l) in out.iter().enumerate() {
-        up("log_softmax", j, ulp_error(l, &oracle.log_softmax(j)))?;
-    }
-    let loss = loss_and_gradient_classes(z, &[k], c, Reduction::Sum, &mut out)
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    up(
-        "loss (class)",
-        k,
-        ulp_error(loss, &oracle.cross_entropy_class(k)),
-    )?;
     let one_hot: Vec<f64> = (0..c).map(|j| if j == k { 1.0 } else { 0.0 }).collect();
-    for (j, &g) in out.iter().enumerate() {
-        up(
-            "gradient (class)",
-            j,
-            ulp_error(g, &oracle.gradient(&one_hot, j)),
-        )?;
+    for j in 0..c {
+        let truth = oracle.softmax(j);
+        for y in distinct(all.iter().map(|o| o.softmax[j])) {
+            up("softmax", j, ulp_error(y, &truth))?;
+        }
+        let truth = oracle.log_softmax(j);
+        for l in distinct(all.iter().map(|o| o.log_softmax[j])) {
+            up("log_softmax", j, ulp_error(l, &truth))?;
+        }
+        let truth = oracle.gradient(&one_hot, j);
+        for g in distinct(all.iter().map(|o| o.gradient_class[j])) {
+            up("gradient (class)", j, ulp_error(g, &truth))?;
+        }
     }
-    let t_wide: Vec<f64> = t.iter().map(|&x| Measured::widen(x)).collect();
-    if let Ok(loss) = loss_and_gradient(z, t, c, Reduction::Sum, &mut out) {
-        up(
-            "loss (targets)",
-            0,
-            ulp_error(loss, &oracle.cross_entropy(&t_wide)),
-        )?;
+    let truth = oracle.cross_entropy_class(k);
+    for loss in distinct(all.iter().map(|o| o.loss_class)) {
+        up("loss (class)", k, ulp_error(loss, &truth))?;
+    }
+    if all.iter().any(|o| o.targets.is_some()) {
+        let targets: Vec<&(T, Vec<T>)> = all.iter().filter_map(|o| o.targets.as_ref()).collect();
+        if targets.len() != all.len() {
+            return Err(TestCaseError::fail("targets accepted on some sets only"));
+        }
+        let t_wide: Vec<f64> = t.iter().map(|&x| Measured::widen(x)).collect();
+        let truth = oracle.cross_entropy(&t_wide);
+        for loss in distinct(targets.iter().map(|o| o.0)) {
+            up("loss (targets)", 0, ulp_error(loss, &truth))?;
+        }
         let eps = Measured::widen(T::epsilon());
-        for (j, &g) in out.iter().enumerate() {
-            let e = abs_error(Measured::widen(g), &oracle.gradient(&t_wide, j)) / eps;
-            up("gradient (targets), in ε", j, e)?;
+        for j in 0..c {
+            let truth = oracle.gradient(&t_wide, j);
+            for g in distinct(targets.iter().map(|o| o.1[j])) {
+                let e = abs_error(Measured::widen(g), &truth) / eps;
+                up("gradient (targets), in ε", j, e)?;
+            }
         }
     }
     Ok(worst)
@@ -76,14 +136,6 @@ fn run<T: Measured + KernelFloat>() {
     if !explicit {
         config.cases = (cases() / 8).max(4);
     }
-    crate::fused::on_every_instruction_set(|set| run_on::<T>(set.name(), &config, explicit));
-}
-
-fn run_on<T: Measured + KernelFloat>(
-    set: &str,
-    config: &proptest::test_runner::Config,
-    explicit: bool,
-) {
     for category in Category::ALL {
         if category == Category::Large && !explicit {
             continue;
@@ -96,13 +148,13 @@ fn run_on<T: Measured + KernelFloat>(
         });
         if let Err(e) = outcome {
             panic!(
-                "fused kernels ({set}, {}, {}): {e}",
+                "fused kernels ({}, {}): {e}",
                 category.name(),
                 T::FORMAT.name
             );
         }
         println!(
-            "fused kernels, {set}, {} {}: worst {:.3}",
+            "fused kernels, every instruction set, {} {}: worst {:.3}",
             T::FORMAT.name,
             category.name(),
             worst.get()
