@@ -45,6 +45,11 @@ const PENDING_FIGURES = {
   'benchmarks/kernels.svg': 'drawn by `cargo xtask bench` (issue 17), not by tests/suite/artifacts/figures.rs: its text is 14 nominal px',
 };
 const SEARCH_TERM = 'Jacobian';
+// A term and the chapter that defines it: its first search result.
+const DEFINED_IN = [
+  ['cross-entropy', 'cross-entropy.html'],
+  ['Jacobian', 'softmax-derivative.html'],
+];
 
 function parseArgs(argv) {
   const args = { codeShareLimit: 25, reportOnly: false };
@@ -499,6 +504,22 @@ async function main() {
   }
   await page.screenshot({ path: join(args.out, `search-${SEARCH_TERM}.png`) });
   const searchIndex = checkSearchIndex(args.book);
+  const ranks = [];
+  for (const [term, chapter] of DEFINED_IN) {
+    await page.goto(bookUrl + 'index.html', { waitUntil: 'load' });
+    await page.keyboard.press('s');
+    await page.locator('#mdbook-searchbar').pressSequentially(term);
+    let first = null;
+    try {
+      await page.waitForFunction(() => document.querySelectorAll('#mdbook-searchresults li a').length > 0, null, { timeout: 10000 });
+      first = await page.$eval('#mdbook-searchresults li a', (a) => a.getAttribute('href'));
+    } catch (e) {
+      fail('search', `no result for "${term}"`);
+    }
+    const page1 = first ? first.split(/[?#]/)[0] : null;
+    ranks.push(`"${term}" → ${first}`);
+    if (first && page1 !== chapter) fail('search', `the first result for "${term}" is ${first}, not the chapter that defines it, ${chapter}`);
+  }
 
   // Equation anchors: every #eq- link lands on an id, every declared anchor is built.
   for (const { from, link } of eqLinks) {
@@ -579,6 +600,7 @@ async function main() {
   console.log(`\nsearch "${SEARCH_TERM}": ${searchResults.length} results; the first three:`);
   for (const r of searchResults.slice(0, 3)) console.log(`  ${r.slice(0, 200)}`);
   console.log(`search index: ${searchIndex}`);
+  console.log(`first results: ${ranks.join('; ')}`);
   console.log(`404 page under ${notFound.url}: ${notFound.summary}`);
   if (apiDocs) console.log(`API docs (${args.apiDocs}): ${apiDocs}`);
   console.log(`equation anchors: ${declared} declared in the chapters, ${eqLinks.length} #eq- links followed`);

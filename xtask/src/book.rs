@@ -148,6 +148,20 @@ fn plain_text_search_index(root: &Path, built: &Path) -> Result {
             .map_err(|error| Failure(format!("cannot remove {}: {error}", work.display())))?;
     }
     copy_tree(&root.join("book"), &work.join("book"), true)?;
+    let summary = std::fs::read_to_string(root.join("book").join("SUMMARY.md"))
+        .map_err(|error| Failure(format!("cannot read book/SUMMARY.md: {error}")))?;
+    let chapters = crate::search_text::numbered_chapters(&summary);
+    for (page, prefix) in [
+        ("errata.md", "Errata for"),
+        ("traceability.md", "Traced in"),
+    ] {
+        let path = work.join("book").join(page);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let text = crate::search_text::without_chapter_headings(&text, prefix, &chapters);
+            std::fs::write(&path, text)
+                .map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
+        }
+    }
     copy_tree(&root.join("src"), &work.join("src"), false)?;
     let out = work.join("out");
     let mut cmd = mdbook(root)?;

@@ -21,6 +21,33 @@ pub fn chapter(markdown: &str) -> String {
     maths_as_text(&without_hidden_lines(markdown))
 }
 
+/// In the copy of a page that lists other chapters section by section (the
+/// errata, the appendix), each `## ` heading that is a chapter's title as
+/// "`prefix` chapter N" instead: the search then ranks the chapter that
+/// defines a term above the pages that only name it in a heading.
+/// `chapters` are the titles of SUMMARY.md's numbered chapters, in order.
+pub fn without_chapter_headings(markdown: &str, prefix: &str, chapters: &[String]) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for line in markdown.split_inclusive('\n') {
+        let title = line.strip_prefix("## ").map(str::trim);
+        match title.and_then(|t| chapters.iter().position(|c| c == t)) {
+            Some(k) => out.push_str(&format!("## {prefix} chapter {}\n", k + 1)),
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// The titles of the numbered chapters of SUMMARY.md (its `- [Title](…)`
+/// lines), in order.
+pub fn numbered_chapters(summary: &str) -> Vec<String> {
+    summary
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("- ["))
+        .filter_map(|l| l.split_once("](").map(|(t, _)| t.to_owned()))
+        .collect()
+}
+
 /// Remove the lines that rustdoc and mdBook hide in a ```` ```rust ```` block
 /// (`# ` followed by code, or a lone `#`).
 pub fn without_hidden_lines(markdown: &str) -> String {
@@ -378,6 +405,22 @@ mod tests {
         assert_eq!(
             chapter("The rows of $J$ sum to $0$; `$x$` stays.\n\n$$\nJ^\\top = J \\tag{4.5}\n$$\n"),
             "The rows of J sum to 0; `$x$` stays.\n\nJ^ᵀ = J (4.5)\n"
+        );
+    }
+
+    #[test]
+    fn chapter_headings_of_errata() {
+        let chapters = numbered_chapters(
+            "# Summary\n\n[Intro](i.md)\n\n- [The softmax function](s.md)\n- [Errata](e.md)\n",
+        );
+        assert_eq!(chapters, ["The softmax function", "Errata"]);
+        assert_eq!(
+            without_chapter_headings(
+                "## The softmax function\ntext\n## Other\n",
+                "Errata for",
+                &chapters
+            ),
+            "## Errata for chapter 1\ntext\n## Other\n"
         );
     }
 
