@@ -41,26 +41,29 @@ pub const ULP_BOUND: f64 = 4.0;
 /// about a quarter, not the promise [`ULP_BOUND`], so that a change that
 /// doubles an error fails.
 ///
-/// The worst cases of `accuracy_report` at 1000 cases per category and type
-/// (2026-12-04), `f32` / `f64`, are in the comments.
+/// The worst cases of `accuracy_report` (`book/measurements/accuracy-report.tsv`),
+/// `f32` / `f64`, are in the comments; `accuracy::bounds` checks the bounds
+/// against that file.
 pub fn ulp_bound(function: &str) -> f64 {
     match function {
         // One subtraction, or one product, of exact inputs: correctly rounded.
         "cross_entropy_gradient" | "softmax_derivative_cross" => 0.5, // 0.50 / 0.50
         "cross_entropy_class" => 0.75,                                // 0.57 / 0.50
         "binary_cross_entropy_from_logit" => 1.75,                    // 1.29 / 1.38
-        "cross_entropy_from_logits_class" => 1.8,                     // 1.40 / 1.42
+        "cross_entropy_from_logits_class" => 2.2,                     // 1.76 / 1.53
         "jacobian" | "jacobian_element" | "softmax_derivative_same" => 1.9, // 1.48 / 1.48
         "cross_entropy" => 2.0,                                       // 1.57 / 1.52
         "cross_entropy_from_logits" => 2.1,                           // 1.69 / 1.62
-        "log_sum_exp" => 2.2,                                         // 1.62 / 1.72
+        "log_sum_exp" => 2.3,                                         // 1.85 / 1.72
         "log_softmax" | "logistic" => 2.4,                            // 1.50 / 1.89, 1.61 / 1.89
-        "batch_cross_entropy_from_logits" | "batch_cross_entropy_from_logits_classes" => 2.5,
-        "batch_gradient_from_logits" => 2.5,
-        "binary_cross_entropy" => 2.6,               // 1.74 / 2.07
-        "softmax" => 2.9,                            // 2.03 / 2.31
+        "batch_cross_entropy_from_logits" => 2.7,                     // 2.17 / 2.01
+        "batch_cross_entropy_from_logits_classes" => 2.1,             // 1.38 / 1.64
+        // The mean adds a rounding to the row's gradient.
+        "batch_gradient_from_logits" => ULP_BOUND, // 1.57 / 3.22
+        "binary_cross_entropy" => 2.6,             // 1.74 / 2.07
+        "softmax" => 2.9,                          // 2.03 / 2.31
         "cross_entropy_gradient_from_logits" => 3.3, // 2.64 / 2.33
-        "logistic_derivative" => ULP_BOUND,          // 2.95 / 3.14
+        "logistic_derivative" => ULP_BOUND,        // 2.95 / 3.14
         _ => ULP_BOUND,
     }
 }
