@@ -106,6 +106,17 @@ impl LossTotal {
         })
     }
 
+    /// Add the total of a later part of the batch (as its sum and its
+    /// error, in order).
+    pub(crate) fn merge(&mut self, other: LossTotal) {
+        // The error of an infinite sum is NaN (inf − inf): the sum alone then.
+        let parts = |c: Compensated| [c.sum, if c.sum.is_finite() { c.error } else { 0.0 }];
+        match other.scaled {
+            None => parts(other.plain).map(|x| self.add(RowLoss::Plain(x))),
+            Some(scaled) => parts(scaled).map(|x| self.add(RowLoss::Scaled(x))),
+        };
+    }
+
     /// The total times the reduction's weight `w`.
     #[inline(always)]
     pub(crate) fn weighted(self, w: f64) -> f64 {

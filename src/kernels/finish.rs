@@ -17,6 +17,7 @@ use crate::{Result, check};
 // Softmax
 
 /// [`crate::fused::softmax_rows`]: $y_c = e^{z_c - m}/S$.
+#[derive(Clone)]
 pub(crate) struct SoftmaxRows;
 
 impl<T: KernelFloat> Finish<T> for SoftmaxRows {
@@ -37,6 +38,7 @@ impl<T: KernelFloat> Finish<T> for SoftmaxRows {
 // Log-softmax
 
 /// [`crate::fused::log_softmax_rows`]: $(z_c - m) - \log S$.
+#[derive(Clone)]
 pub(crate) struct LogSoftmaxRows;
 
 impl<T: KernelFloat> Finish<T> for LogSoftmaxRows {
@@ -59,6 +61,7 @@ impl<T: KernelFloat> Finish<T> for LogSoftmaxRows {
 
 /// [`crate::fused::loss_and_gradient_classes`]: the loss and $w(y - t)$ for
 /// one class label per row.
+#[derive(Clone)]
 pub(crate) struct ClassTargets<'a> {
     /// One class label per row.
     pub(crate) labels: &'a [usize],
@@ -127,6 +130,7 @@ fn scaled_if_beyond_range<T: KernelFloat>(loss: T, scaled: impl FnOnce() -> Resu
 
 /// [`crate::fused::loss_and_gradient`]: the loss and $w(y - t)$ for target
 /// distributions.
+#[derive(Clone)]
 pub(crate) struct DistributionTargets<'a, T> {
     /// The target distributions, row-major.
     pub(crate) targets: &'a [T],

@@ -16,7 +16,9 @@ mod sealed {
 /// The float types of the kernels, `f32` and `f64`: their vectorizable
 /// exponential, their conversions to and from the `f64` in which each row's
 /// normalizer is finished, and how a row's exponentials are summed.
-pub trait KernelFloat: VectorExp + LaneFloat + ShortLanes + Float + sealed::Sealed {
+pub trait KernelFloat:
+    VectorExp + LaneFloat + ShortLanes + Float + Send + Sync + sealed::Sealed
+{
     /// The value as `f64` (exact).
     ///
     /// ```

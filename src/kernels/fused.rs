@@ -49,8 +49,16 @@
 //!   ([`crate::vector_math::VectorExp::exp_normal_with_tail`], the same
 //!   bits); no branch depends on where a row's max is.
 //!
-//! On error, the contents of `out` are unspecified (rows before the
-//! offending one are written).
+//! - **All the cores.** With the feature `parallel` (on by default), a batch
+//!   of $2^{16}$ entries or more is cut into parts of whole rows of about
+//!   $2^{15}$ entries, a cut that depends only on the shape, and the parts
+//!   run on rayon's threads (`RAYON_NUM_THREADS` sets their count; the
+//!   instruction set is the calling thread's). The parts' losses are added
+//!   in their order: the same bits for every thread count, and without the
+//!   feature.
+//!
+//! On error, the contents of `out` are unspecified (the first offending row
+//! in row order is the one named).
 use super::finish::{ClassTargets, DistributionTargets, LogSoftmaxRows, SoftmaxRows};
 use super::row_sum::SumWithoutMax;
 use super::rows::run_batch;

@@ -188,17 +188,18 @@ fn rows_per_block(classes: usize) -> usize {
 /// max of each row of the block, written over the row's outputs, (2) the
 /// exponentials of the whole block in one vector loop, (3) each row's $R$.
 /// Then each row's finishing step. `z` is `None` for the in-place kernels,
-/// which read the logits from `out` (copied block by block). Returns the
-/// compensated sum of the rows' losses times the weight ([`LossTotal`]:
-/// finite wherever that is).
+/// which read the logits from `out` (copied block by block); `first_row` is
+/// the index in the batch of the first row of `out`. Returns the
+/// compensated sum of the rows' losses ([`LossTotal`]).
 #[inline(always)]
 fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
     simd: S,
     z: Option<&[T]>,
     out: &mut [T],
     classes: usize,
+    first_row: usize,
     finish: &mut F,
-) -> Result<f64> {
+) -> Result<LossTotal> {
     let per_block = rows_per_block(classes);
     let block = per_block * classes;
     let mut maxima = vec![T::zero(); per_block];
@@ -269,7 +270,7 @@ fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
         for (r, ((z_row, out_row), ((&max, &rest), (&inv_s, &log_s)))) in
             rows().zip(outs).zip(normalizers).enumerate()
         {
-            let index = b * per_block + r;
+            let index = first_row + b * per_block + r;
             let fast = if rest.is_finite() && max.is_finite() {
                 finish.fast(
                     Row {
@@ -296,7 +297,7 @@ fn run_rows<T: KernelFloat, A: MulAdd, F: Finish<T>, S: Simd>(
             total.add(loss);
         }
     }
-    Ok(total.weighted(finish.weight()))
+    Ok(total)
 }
 
 /// A kernel and its data, for the dispatch.
@@ -304,32 +305,97 @@ pub(crate) struct Rows<'a, T, F> {
     pub(crate) z: Option<&'a [T]>,
     pub(crate) out: &'a mut [T],
     pub(crate) classes: usize,
+    pub(crate) first_row: usize,
     pub(crate) finish: F,
 }
 
 impl<T: KernelFloat, F: Finish<T>> Kernel for Rows<'_, T, F> {
-    type Output = Result<f64>;
+    type Output = Result<LossTotal>;
 
     #[inline(always)]
-    fn run<A: MulAdd, S: Simd>(mut self, simd: S) -> Result<f64> {
-        run_rows::<T, A, F, S>(simd, self.z, self.out, self.classes, &mut self.finish)
+    fn run<A: MulAdd, S: Simd>(mut self, simd: S) -> Result<LossTotal> {
+        run_rows::<T, A, F, S>(
+            simd,
+            self.z,
+            self.out,
+            self.classes,
+            self.first_row,
+            &mut self.finish,
+        )
     }
 }
 
-/// Check the shape and run a kernel with the best instruction set.
-pub(crate) fn run_batch<T: KernelFloat, F: Finish<T>>(
+/// Batches of fewer entries than this run as one part, on the calling
+/// thread; larger ones in parts of about [`PART`] entries.
+const SPLIT_FROM: usize = 1 << 16;
+
+/// The entries of one part of a large batch (whole rows, at least one).
+const PART: usize = 1 << 15;
+
+/// Check the shape and run a kernel with the calling thread's instruction
+/// set. A batch of [`SPLIT_FROM`] entries or more is cut into parts of
+/// whole rows, about [`PART`] entries each, a cut that depends only on the
+/// shape; with the feature `parallel` the parts run on rayon's threads. The
+/// parts' loss totals are added in the order of the parts, so the result is
+/// the same bits for every thread count; the first error in row order is
+/// returned.
+pub(crate) fn run_batch<T: KernelFloat, F: Finish<T> + Clone + Send + Sync>(
     z: Option<&[T]>,
     out: &mut [T],
     classes: usize,
     finish: F,
 ) -> Result<f64> {
     check::batch_rows(out.len(), classes)?;
-    super::dispatch::run(Rows {
-        z,
-        out,
-        classes,
-        finish,
-    })
+    let weight = finish.weight();
+    let set = super::dispatch::instruction_set();
+    let part_rows = if out.len() < SPLIT_FROM {
+        out.len() / classes
+    } else {
+        (PART / classes).max(1)
+    };
+    let part = part_rows * classes;
+    let run_part = |(p, out): (usize, &mut [T])| {
+        let z = z.map(|z| &z[p * part..p * part + out.len()]);
+        let rows = Rows {
+            z,
+            out,
+            classes,
+            first_row: p * part_rows,
+            finish: finish.clone(),
+        };
+        super::dispatch::run_on(set, rows)
+    };
+    let totals = parts(out, part, run_part);
+    let mut total = LossTotal::default();
+    for t in totals {
+        total.merge(t?);
+    }
+    Ok(total.weighted(weight))
+}
+
+/// `run` on each part of `out` (`part` entries each, the last shorter), in
+/// parallel where the feature `parallel` is on; the results in order.
+#[cfg(feature = "parallel")]
+fn parts<T: Send, R: Send>(
+    out: &mut [T],
+    part: usize,
+    run: impl Fn((usize, &mut [T])) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    if out.len() <= part {
+        return vec![run((0, out))];
+    }
+    out.par_chunks_mut(part).enumerate().map(run).collect()
+}
+
+/// `run` on each part of `out` in order (no feature `parallel`).
+#[cfg(not(feature = "parallel"))]
+fn parts<T: Send, R: Send>(
+    out: &mut [T],
+    part: usize,
+    run: impl Fn((usize, &mut [T])) -> R + Sync + Send,
+) -> Vec<R> {
+    out.chunks_mut(part).enumerate().map(run).collect()
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ fn portable_agrees<T: KernelFloat + std::fmt::Debug>() {
             z: Some(&z),
             out: &mut b,
             classes: c,
+            first_row: 0,
             finish: SoftmaxRows,
         };
         run_on(InstructionSet::Portable, rows).unwrap();
@@ -41,9 +42,12 @@ fn portable_agrees<T: KernelFloat + std::fmt::Debug>() {
             z: Some(&z),
             out: &mut b,
             classes: c,
+            first_row: 0,
             finish,
         };
-        let portable = run_on(InstructionSet::Portable, rows).unwrap();
+        let portable = run_on(InstructionSet::Portable, rows)
+            .unwrap()
+            .weighted(1.0);
         let loss = loss.unwrap().widen();
         assert!(
             (loss - portable).abs() <= 4.0 * eps * loss,

@@ -890,3 +890,90 @@ fn every_instruction_set_is_listed_forced_and_released() {
     assert!(unwound.is_err());
     assert_eq!(instruction_set(), default);
 }
+
+/// Every kernel's results on a batch large enough to be split into parts,
+/// computed on a pool of `threads` threads: the outputs and the loss bits.
+#[cfg(feature = "parallel")]
+fn on_threads(threads: usize, z: &[f32], labels: &[usize], t: &[f32], c: usize) -> Vec<u32> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let mut bits = Vec::new();
+        let mut out = vec![0.0_f32; z.len()];
+        softmax_rows(z, c, &mut out).unwrap();
+        bits.extend(out.iter().map(|x| x.to_bits()));
+        for reduction in [Reduction::Sum, Reduction::Mean] {
+            let l = loss_and_gradient_classes(z, labels, c, reduction, &mut out).unwrap();
+            bits.push(l.to_bits());
+            bits.extend(out.iter().map(|x| x.to_bits()));
+            let mut in_place = z.to_vec();
+            let l = loss_and_gradient_in_place(&mut in_place, t, c, reduction).unwrap();
+            bits.push(l.to_bits());
+            bits.extend(in_place.iter().map(|x| x.to_bits()));
+        }
+        bits
+    })
+}
+
+/// Large batches are split into parts of rows that run on rayon's threads:
+/// the results are the same bits for 1, 2 and 3 threads (the loss total is
+/// added part by part, in order), and an error names the first bad row
+/// whatever the thread count. Random shapes from one part to many.
+#[cfg(feature = "parallel")]
+#[test]
+fn parallel_results_are_the_same_bits_for_every_thread_count() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 6,
+        ..ProptestConfig::default()
+    });
+    let shapes = (
+        1_usize..400,
+        prop_oneof![Just(10_usize), Just(64), Just(333), Just(2000)],
+    );
+    runner
+        .run(&(shapes, any::<u64>()), |((n, c), seed)| {
+            let mut rng = SplitMix(seed);
+            let n = n.max(65_536 / c / 2); // from about half a split to many parts
+            let z: Vec<f32> = (0..n * c)
+                .map(|_| rng.uniform(-30.0, 30.0) as f32)
+                .collect();
+            let labels: Vec<usize> = (0..n).map(|i| (i * 13) % c).collect();
+            let t: Vec<f32> = (0..n * c)
+                .map(|i| {
+                    if i % c == labels[i / c] {
+                        0.75
+                    } else {
+                        0.25 / (c - 1) as f32
+                    }
+                })
+                .collect();
+            let one = on_threads(1, &z, &labels, &t, c);
+            for threads in [2, 3] {
+                prop_assert!(
+                    one == on_threads(threads, &z, &labels, &t, c),
+                    "{threads} threads, {n}×{c}"
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+    // The first bad row is named, whatever the thread count.
+    let c = 100;
+    let mut z = vec![0.0_f64; 2000 * c];
+    z[1500 * c + 3] = f64::NAN;
+    z[700 * c + 5] = f64::NAN;
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut out = vec![0.0; z.len()];
+        let err = pool.install(|| softmax_rows(&z, c, &mut out)).unwrap_err();
+        assert!(
+            matches!(err, Error::InSample { sample: 700, .. }),
+            "{threads}: {err:?}"
+        );
+    }
+}
