@@ -439,10 +439,15 @@ pub fn probabilities_case<T: Measured>(y: &[T], k: usize, t: &[T], tally: &mut T
     let mut seen = HashSet::new();
     for (i, &g_i) in g.iter().enumerate() {
         if seen.insert((yw[i].to_bits(), tw[i].to_bits())) {
-            let product = b(yw[i]) * sum_t.clone();
-            let scale = product.to_f64().value().max(t2[i].widen());
-            let truth = Truth::Finite(product - b(t2[i].widen()));
-            let e = abs_error(g_i.widen(), &truth) / eps_times(scale);
+            let e = if yw[i] == 0.0 && tw[i] == 0.0 {
+                // The exact 0 (dashu's zero has no precision to subtract at).
+                if g_i == T::zero() { 0.0 } else { f64::INFINITY }
+            } else {
+                let product = b(yw[i]) * sum_t.clone();
+                let scale = product.to_f64().value().max(t2[i].widen());
+                let truth = Truth::Finite(product - b(t2[i].widen()));
+                abs_error(g_i.widen(), &truth) / eps_times(scale)
+            };
             tally.absolute("cross_entropy_gradient_general", ty, e, || {
                 format!("entry {i}; {}", input())
             });
