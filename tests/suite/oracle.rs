@@ -246,7 +246,15 @@ pub fn abs_error(got: f64, exact: &Truth) -> f64 {
     match exact {
         Truth::Finite(x) if got.is_finite() => {
             let d = big(got, PRECISION) - x.clone();
-            d.to_f64().value().abs()
+            let v = d.to_f64().value().abs();
+            if !v.is_nan() {
+                return v;
+            }
+            // dashu gives NaN for a difference below the f64 range (seen at
+            // 1e-324): scale it into the range and back in f64 (it rounds to
+            // a subnormal or 0, which is all an f64 error can be).
+            let up = (d * power_of_two(1100)).to_f64().value().abs();
+            up * 2.0_f64.powi(-550) * 2.0_f64.powi(-550)
         }
         _ => ulp_error_in(got, exact, f64::FORMAT),
     }
