@@ -70,7 +70,7 @@ pub fn batch_case<T: Measured>(
         .chunks(c)
         .map(|row| Logits::new(&row.iter().map(|x| x.widen()).collect::<Vec<f64>>()))
         .collect();
-    let tiny = 2.0_f64.powi(T::FORMAT.min_exponent - T::FORMAT.precision + 1);
+    let tiny = super::measure::smallest_subnormal::<T>();
     let normal = big(2.0_f64.powi(T::FORMAT.min_exponent), PRECISION);
     let (mut subnormal_rows, mut subnormal_class_rows) = (0, 0);
     let mut tile_loss = Big::ZERO.with_precision(PRECISION).value();

@@ -332,3 +332,18 @@ fn batch_mean_of_many_equal_rows() {
     let e = ulp_error(mean, &truth);
     assert!(e <= 1.0, "{e} ulp");
 }
+
+/// The vector–Jacobian product on subnormal probabilities, measured: the
+/// measure's error came out as NaN here (0 / 0) in cargo-mutants'
+/// unoptimized build, where `2.0_f64.powi(-1074)` is 0.
+#[test]
+fn vector_jacobian_product_on_subnormal_probabilities() {
+    use super::measure::{Tally, vjp_case};
+    use softmax_cross_entropy::jacobian::vector_jacobian_product;
+    let y = [9.023119437245399e-308_f64, 9.023119437245399e-308, 1.0];
+    let v = [0.0006600471244372907_f64, -0.4996699764377814, 0.0];
+    let got = vector_jacobian_product(&y, &v).unwrap();
+    let mut tally = Tally::default();
+    vjp_case(&y, &v, &got, &mut tally);
+    assert!(tally.verdict().is_ok(), "{:?} {:?}", got, tally.violations);
+}

@@ -211,7 +211,7 @@ pub fn logits_case<T: Measured>(z: &[T], k: usize, t: &[T], tally: &mut Tally) {
     let ty = T::FORMAT.name;
     // ε·scale, floored at the smallest subnormal of T (a subnormal scale
     // times ε would underflow to 0).
-    let tiny = 2.0_f64.powi(T::FORMAT.min_exponent - T::FORMAT.precision + 1);
+    let tiny = smallest_subnormal::<T>();
     let eps_times = |scale: f64| (T::FORMAT.epsilon * scale).max(tiny);
     let zw: Vec<f64> = z.iter().map(|x| x.widen()).collect();
     let tw: Vec<f64> = t.iter().map(|x| x.widen()).collect();
@@ -376,7 +376,7 @@ pub fn vjp_case<T: Measured>(yw: &[f64], vw: &[f64], got: &[T], tally: &mut Tall
     let ty = T::FORMAT.name;
     // A product y_i v_i below the normal range rounds to the subnormal
     // spacing: the floor is C/2 spacings (the doc's underflow term).
-    let tiny = 2.0_f64.powi(T::FORMAT.min_exponent - T::FORMAT.precision + 1);
+    let tiny = smallest_subnormal::<T>();
     let floor = tiny * (yw.len() as f64 / 2.0).max(1.0);
     let eps_times = |scale: f64| (T::FORMAT.epsilon * scale).max(floor);
     let input_y = || format!("y = {}, v = {}", show(yw), show(vw));
@@ -403,7 +403,7 @@ pub fn vjp_case<T: Measured>(yw: &[f64], vw: &[f64], got: &[T], tally: &mut Tall
 /// Jacobian elements and the two derivatives of softmax.
 pub fn probabilities_case<T: Measured>(y: &[T], k: usize, t: &[T], tally: &mut Tally) {
     let ty = T::FORMAT.name;
-    let tiny = 2.0_f64.powi(T::FORMAT.min_exponent - T::FORMAT.precision + 1);
+    let tiny = smallest_subnormal::<T>();
     let eps_times = |scale: f64| (T::FORMAT.epsilon * scale).max(tiny);
     let yw: Vec<f64> = y.iter().map(|x| x.widen()).collect();
     let tw: Vec<f64> = t.iter().map(|x| x.widen()).collect();
@@ -566,6 +566,16 @@ pub fn logistic_case<T: Measured>(x: T, t: T, tally: &mut Tally) {
             ulp_error(got, &Truth::Finite(truth)),
             || format!("y = {sw:e}, t = {tw:e}"),
         );
+    }
+}
+
+/// The smallest subnormal of `T`, as an `f64`. Not `2.0.powi(-1074)`: unoptimized,
+/// `powi` computes `1 / 2^1074 = 1 / inf = 0` (cargo-mutants' build did).
+pub fn smallest_subnormal<T: Measured>() -> f64 {
+    if T::FORMAT.precision == 24 {
+        f64::from(f32::from_bits(1))
+    } else {
+        f64::from_bits(1)
     }
 }
 
