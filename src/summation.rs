@@ -139,10 +139,9 @@ impl<T: Scalar> CompensatedSum<T> {
     /// The sum as a pair `(hi, lo)`, `hi = fl(hi + lo)`: the rounded sum and
     /// what it misses, for callers that go on computing with both parts.
     pub(crate) fn parts(mut self) -> (T, T) {
+        // An empty level passes on two exact zeros, which change no sum.
         for level in 0..LEVELS - 1 {
-            if self.terms[level] > 0 {
-                self.flush(level);
-            }
+            self.flush(level);
         }
         let top = self.levels[LEVELS - 1];
         two_sum(top.sum, top.error)
@@ -186,6 +185,20 @@ mod tests {
         assert_eq!(terms.clone().fold(0.0, |s, x| s + x), 1.0);
         let exact = 1.0 + 10_000.0 * f64::from(tiny);
         assert_eq!(compensated_sum(terms), exact as f32);
+    }
+
+    /// A level passes its two parts on when it is full, and not before: 255
+    /// terms stay in the first block, the 256th moves the block up.
+    #[test]
+    fn a_level_flushes_when_full() {
+        let mut s = CompensatedSum::<f64>::new();
+        for _ in 0..BLOCK - 1 {
+            s.add(1.0);
+        }
+        assert_eq!((s.terms[0], s.terms[1]), (BLOCK - 1, 0));
+        s.add(1.0);
+        assert_eq!((s.terms[0], s.terms[1]), (0, 2));
+        assert_eq!(s.levels[1].sum, 256.0);
     }
 
     /// `2^{25}` equal `f32` terms `fl(ln 2)`: the exact sum is `2^{25}·fl(ln 2)`,
